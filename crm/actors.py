@@ -1,0 +1,90 @@
+"""Who is calling: one Actor per request, built by the API edge from credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crm.permissions import ROLE_PERMISSIONS, Permission, StaffRole
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Base actor: knows nothing and may do nothing."""
+
+    kind = "anonymous"
+
+    @property
+    def authenticated(self) -> bool:
+        return False
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return frozenset()
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def ref(self) -> str:
+        """How audit rows name this actor: `kind:id`."""
+        return self.kind
+
+    @property
+    def label(self) -> str:
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Anonymous(Actor):
+    kind = "anonymous"
+
+
+@dataclass(frozen=True)
+class StaffActor(Actor):
+    staff_id: int
+    role: StaffRole
+    display_name: str = ""
+    kind = "staff"
+
+    @property
+    def authenticated(self) -> bool:
+        return True
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return ROLE_PERMISSIONS[self.role]
+
+    @property
+    def ref(self) -> str:
+        return f"staff:{self.staff_id}"
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.ref
+
+
+@dataclass(frozen=True)
+class SystemActor(Actor):
+    """The CLI, importer and worker: trusted code running on the operator's behalf."""
+
+    name: str = "system"
+    granted: frozenset[Permission] = field(
+        default_factory=lambda: frozenset(Permission)
+    )
+    kind = "system"
+
+    @property
+    def authenticated(self) -> bool:
+        return True
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return self.granted
+
+    @property
+    def ref(self) -> str:
+        return f"system:{self.name}"
+
+    @property
+    def label(self) -> str:
+        return self.name

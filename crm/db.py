@@ -1,0 +1,131 @@
+"""Engines, sessions and the one metadata every table hangs on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlmodel import SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = SQLModel.metadata
+metadata.naming_convention = NAMING_CONVENTION
+
+
+def normalize_url(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite:///` URLs and pick the async drivers."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.drivername != "postgresql+asyncpg":
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif backend == "sqlite" and parsed.drivername != "sqlite+aiosqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_engine(url: str, *, begin: str, foreign_keys: bool) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that BEGIN is ours to choose.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def make_engine(
+    url: str, *, writer: bool = False, migrating: bool = False
+) -> AsyncEngine:
+    """An engine for `url`; on SQLite a writer takes the write lock at BEGIN."""
+    url = normalize_url(url)
+    if is_sqlite(url):
+        return _sqlite_engine(
+            url,
+            begin="BEGIN IMMEDIATE" if writer or migrating else "BEGIN",
+            foreign_keys=not migrating,
+        )
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        # Typo-tolerant search: "jonh" is 0.4 word-similar to "john".
+        connect_args={"server_settings": {"pg_trgm.word_similarity_threshold": "0.3"}},
+    )
+
+
+@dataclass
+class Database:
+    """The engines of one deployment: reads and writes share one on PostgreSQL.
+
+    On SQLite, writes use their own engine whose transactions start with
+    BEGIN IMMEDIATE, so two writers queue on the lock instead of failing when a
+    read transaction tries to upgrade.
+    """
+
+    url: str
+    read_engine: AsyncEngine = field(init=False)
+    write_engine: AsyncEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.url = normalize_url(self.url)
+        self.read_engine = make_engine(self.url)
+        self.write_engine = (
+            make_engine(self.url, writer=True) if self.sqlite else self.read_engine
+        )
+        self._readers = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._writers = async_sessionmaker(self.write_engine, expire_on_commit=False)
+
+    @property
+    def sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.read_engine.dialect.name
+
+    def session(self, *, write: bool) -> AsyncSession:
+        return (self._writers if write else self._readers)()
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session that commits when the block succeeds and rolls back otherwise."""
+        async with self.session(write=write) as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            await self.write_engine.dispose()

@@ -1,0 +1,393 @@
+"""The filter language: `where` documents compiled to SQL.
+
+A `where` is a plain dict (the GraphQL layer converts its inputs; segments store
+the same dicts as JSON): field names map to operator dicts, `and`/`or` to lists,
+`not` to one `where`, and relations to `{some: where}` / `{none: where}` /
+`{every: where}`. Values are coerced from JSON, so a stored rule and a typed
+GraphQL input compile the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    exists,
+    false,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+
+from crm.actors import Actor
+from crm.errors import BadInput, Forbidden
+from crm.permissions import Permission
+
+FieldKind = Literal[
+    "string", "int", "float", "decimal", "datetime", "enum", "bool", "id", "tags"
+]
+
+MAX_DEPTH = 12
+MAX_CONDITIONS = 200
+
+COMPARISON = {"eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "is_null"}
+OPERATORS: dict[FieldKind, set[str]] = {
+    "string": {
+        "eq",
+        "neq",
+        "in",
+        "not_in",
+        "contains",
+        "starts_with",
+        "is_null",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+    },
+    "int": COMPARISON,
+    "float": COMPARISON,
+    "decimal": COMPARISON,
+    "datetime": COMPARISON,
+    "enum": {"eq", "neq", "in", "not_in", "is_null"},
+    "bool": {"eq", "is_null"},
+    "id": {"eq", "neq", "in", "not_in", "is_null"},
+    "tags": {"has", "has_any", "has_all", "has_none", "is_empty"},
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A filterable field: its SQL column, value kind and the right needed to use it."""
+
+    column: Callable[[], ColumnElement[Any]]
+    kind: FieldKind
+    enum: type[StrEnum] | None = None
+    permission: Permission | None = None
+    normalize: Callable[[Any], Any] | None = None
+    decode_id: Callable[[Any], int] | None = None
+
+
+@dataclass(frozen=True)
+class RelationSpec:
+    """A related entity reachable from this one.
+
+    `many=True` takes `{some|none|every: where}`; otherwise a plain `where`.
+    `link` returns the correlation condition between the two tables.
+    """
+
+    target: Callable[[], EntitySpec]
+    link: Callable[[], ColumnElement[bool]]
+    many: bool = True
+    permission: Permission | None = None
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    name: str
+    fields: Mapping[str, FieldSpec]
+    relations: Mapping[str, RelationSpec] = field(default_factory=dict)
+    # Extra top-level keys with their own compilers (behavioural conditions...).
+    custom: Mapping[str, Callable[[Any, Actor, str], ColumnElement[bool]]] = field(
+        default_factory=dict
+    )
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.conditions = 0
+
+    def spend(self, path: str) -> None:
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            raise BadInput(
+                f"The filter has more than {MAX_CONDITIONS} conditions.", field=path
+            )
+
+
+def compile_where(
+    spec: EntitySpec,
+    where: Mapping[str, Any] | None,
+    actor: Actor,
+    *,
+    path: str = "where",
+) -> ColumnElement[bool]:
+    """SQL for `where` on `spec`; BadInput or Forbidden name the offending part."""
+    if not where:
+        return true()
+    return _compile(spec, where, actor, path, 0, _Budget())
+
+
+def _compile(
+    spec: EntitySpec,
+    where: Mapping[str, Any],
+    actor: Actor,
+    path: str,
+    depth: int,
+    budget: _Budget,
+) -> ColumnElement[bool]:
+    if depth > MAX_DEPTH:
+        raise BadInput(f"The filter nests deeper than {MAX_DEPTH} levels.", field=path)
+    if not isinstance(where, Mapping):
+        raise BadInput(f"{path} must be an object.", field=path)
+    clauses: list[ColumnElement[bool]] = []
+    for key, value in where.items():
+        here = f"{path}.{key}"
+        if value is None:
+            continue
+        if key in ("and", "or"):
+            if not isinstance(value, list):
+                raise BadInput(f"{here} must be a list.", field=here)
+            parts = [
+                _compile(spec, item, actor, f"{here}[{i}]", depth + 1, budget)
+                for i, item in enumerate(value)
+            ]
+            if key == "and":
+                clauses.append(and_(true(), *parts))
+            else:
+                clauses.append(or_(false(), *parts))
+        elif key == "not":
+            clauses.append(not_(_compile(spec, value, actor, here, depth + 1, budget)))
+        elif key in spec.fields:
+            clauses.append(_field(spec.fields[key], value, actor, here, budget))
+        elif key in spec.relations:
+            clauses.append(
+                _relation(spec.relations[key], value, actor, here, depth, budget)
+            )
+        elif key in spec.custom:
+            budget.spend(here)
+            clauses.append(spec.custom[key](value, actor, here))
+        else:
+            raise BadInput(
+                f"{here}: {spec.name} has no filterable field {key!r}.", field=here
+            )
+    return and_(true(), *clauses)
+
+
+def require_field_permission(
+    permission: Permission | None, actor: Actor, path: str
+) -> None:
+    if permission is not None and not actor.can(permission):
+        raise Forbidden(f"You may not filter or sort by {path}.", field=path)
+
+
+def _relation(
+    rel: RelationSpec,
+    value: Any,
+    actor: Actor,
+    path: str,
+    depth: int,
+    budget: _Budget,
+) -> ColumnElement[bool]:
+    require_field_permission(rel.permission, actor, path)
+    target = rel.target()
+    if not rel.many:
+        inner = _compile(target, value, actor, path, depth + 1, budget)
+        return exists(select(literal(1)).where(rel.link(), inner))
+    if not isinstance(value, Mapping):
+        raise BadInput(
+            f"{path} must be an object with some, none or every.", field=path
+        )
+    clauses = []
+    for quantifier, sub in value.items():
+        here = f"{path}.{quantifier}"
+        if sub is None:
+            continue
+        if quantifier not in ("some", "none", "every"):
+            raise BadInput(f"{here}: use some, none or every.", field=here)
+        inner = _compile(target, sub, actor, here, depth + 1, budget)
+        if quantifier == "some":
+            clauses.append(exists(select(literal(1)).where(rel.link(), inner)))
+        elif quantifier == "none":
+            clauses.append(~exists(select(literal(1)).where(rel.link(), inner)))
+        else:
+            clauses.append(~exists(select(literal(1)).where(rel.link(), not_(inner))))
+    return and_(true(), *clauses)
+
+
+def _field(
+    spec: FieldSpec, ops: Any, actor: Actor, path: str, budget: _Budget
+) -> ColumnElement[bool]:
+    require_field_permission(spec.permission, actor, path)
+    if not isinstance(ops, Mapping):
+        raise BadInput(f"{path} must be an object of operators.", field=path)
+    column = spec.column()
+    allowed = OPERATORS[spec.kind]
+    clauses: list[ColumnElement[bool]] = []
+    for op, raw in ops.items():
+        here = f"{path}.{op}"
+        if raw is None:
+            continue
+        if op not in allowed:
+            raise BadInput(f"{here}: operator {op!r} does not apply here.", field=here)
+        budget.spend(here)
+        clauses.append(_operator(spec, column, op, raw, here))
+    return and_(true(), *clauses)
+
+
+def _operator(
+    spec: FieldSpec, column: ColumnElement[Any], op: str, raw: Any, path: str
+) -> ColumnElement[bool]:
+    if op == "is_null":
+        if not isinstance(raw, bool):
+            raise BadInput(f"{path} must be true or false.", field=path)
+        return column.is_(None) if raw else column.is_not(None)
+    if spec.kind == "tags":
+        return _tags(column, op, raw, path)
+    if op in ("in", "not_in"):
+        if not isinstance(raw, list | tuple):
+            raise BadInput(f"{path} must be a list.", field=path)
+        if len(raw) > 1000:
+            raise BadInput(f"{path} holds more than 1000 values.", field=path)
+        values = [_coerce(spec, v, path) for v in raw]
+        return column.in_(values) if op == "in" else column.not_in(values)
+    value = _coerce(spec, raw, path)
+    if op == "eq":
+        return column == value
+    if op == "neq":
+        return or_(column != value, column.is_(None))
+    if op == "gt":
+        return column > value
+    if op == "gte":
+        return column >= value
+    if op == "lt":
+        return column < value
+    if op == "lte":
+        return column <= value
+    pattern = _escape_like(str(value))
+    if op == "contains":
+        return column.ilike(f"%{pattern}%", escape="\\")
+    return column.ilike(f"{pattern}%", escape="\\")  # starts_with
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _tags(
+    column: ColumnElement[Any], op: str, raw: Any, path: str
+) -> ColumnElement[bool]:
+    if op == "is_empty":
+        if not isinstance(raw, bool):
+            raise BadInput(f"{path} must be true or false.", field=path)
+        return TagsEmpty(column) if raw else not_(TagsEmpty(column))
+    values = [raw] if op == "has" else raw
+    if not isinstance(values, list | tuple) or not all(
+        isinstance(v, str) for v in values
+    ):
+        raise BadInput(f"{path} must be text or a list of text.", field=path)
+    if len(values) > 100:
+        raise BadInput(f"{path} holds more than 100 tags.", field=path)
+    conditions = [tag_contains(column, v) for v in values]
+    if op in ("has", "has_all"):
+        return and_(true(), *conditions)
+    if op == "has_any":
+        return or_(false(), *conditions)
+    return not_(or_(false(), *conditions))  # has_none
+
+
+class TagContains(ColumnElement[bool]):
+    """`tags` holds `value`: JSONB containment on PostgreSQL, json_each on SQLite."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], value: str) -> None:
+        self.column = column
+        self.value = value
+
+
+class TagsEmpty(ColumnElement[bool]):
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+
+
+@compiles(TagContains)
+def _tag_contains_sqlite(element: TagContains, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    value = compiler.process(bindparam(None, element.value, type_=String()), **kw)
+    return f"EXISTS (SELECT 1 FROM json_each({column}) AS t WHERE t.value = {value})"
+
+
+@compiles(TagContains, "postgresql")
+def _tag_contains_pg(element: TagContains, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    value = compiler.process(bindparam(None, [element.value], type_=JSONB()), **kw)
+    return f"({column} @> {value})"
+
+
+@compiles(TagsEmpty)
+def _tags_empty_sqlite(element: TagsEmpty, compiler: Any, **kw: Any) -> str:
+    return f"(json_array_length({compiler.process(element.column, **kw)}) = 0)"
+
+
+@compiles(TagsEmpty, "postgresql")
+def _tags_empty_pg(element: TagsEmpty, compiler: Any, **kw: Any) -> str:
+    return f"(jsonb_array_length({compiler.process(element.column, **kw)}) = 0)"
+
+
+def tag_contains(column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+    return TagContains(column, value)
+
+
+def _coerce(spec: FieldSpec, raw: Any, path: str) -> Any:
+    try:
+        if spec.kind == "enum":
+            assert spec.enum is not None
+            return spec.enum(raw.lower() if isinstance(raw, str) else raw).value
+        if spec.kind == "id":
+            if spec.decode_id is not None:
+                return spec.decode_id(raw)
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise ValueError
+            return raw
+        if spec.kind == "string":
+            if not isinstance(raw, str) or len(raw) > 1000:
+                raise ValueError
+            return spec.normalize(raw) if spec.normalize else raw
+        if spec.kind == "int":
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise ValueError
+            return raw
+        if spec.kind == "float":
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                raise ValueError
+            return float(raw)
+        if spec.kind == "decimal":
+            if isinstance(raw, bool):
+                raise ValueError
+            value = Decimal(str(raw))
+            if not value.is_finite():
+                raise ValueError
+            return value
+        if spec.kind == "datetime":
+            value = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
+            if value.tzinfo is None:
+                raise ValueError
+            return value
+        if spec.kind == "bool":
+            if not isinstance(raw, bool):
+                raise ValueError
+            return raw
+    except (ValueError, TypeError, AttributeError, InvalidOperation, AssertionError):
+        pass
+    except BadInput:
+        raise
+    raise BadInput(f"{path}: {raw!r} is not a valid {spec.kind} value.", field=path)

@@ -1,0 +1,109 @@
+"""Interactions: every touchpoint with a customer, on any channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from crm.columns import Money, UTCDateTime, utcnow
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    CHAT = "chat"
+    WEB = "web"
+    STORE = "store"
+    SOCIAL = "social"
+    SMS = "sms"
+    EVENT = "event"
+    OTHER = "other"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class InteractionKind(StrEnum):
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    SUPPORT = "support"
+    VISIT = "visit"
+    CAMPAIGN = "campaign"
+    FEEDBACK = "feedback"
+    NOTE = "note"
+    OTHER = "other"
+
+
+MONETARY_KINDS = frozenset({InteractionKind.PURCHASE, InteractionKind.REFUND})
+
+
+class Visibility(StrEnum):
+    INTERNAL = "internal"
+    SHARED = "shared"
+
+
+class Source(StrEnum):
+    STAFF = "staff"
+    PARTNER = "partner"
+    CUSTOMER = "customer"
+    IMPORT = "import"
+
+
+class Interaction(SQLModel, table=True):
+    __tablename__ = "interaction"
+    __table_args__ = (
+        Index("ix_interaction_customer_occurred", "customer_id", "occurred_at", "id"),
+        Index("ix_interaction_occurred_at_id", "occurred_at", "id"),
+        Index("ix_interaction_created_at_id", "created_at", "id"),
+        Index("ix_interaction_kind_occurred", "kind", "occurred_at"),
+        Index("ix_interaction_channel_occurred", "channel", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    channel: str = Field(sa_column=Column(String(20), nullable=False))
+    direction: str = Field(sa_column=Column(String(20), nullable=False))
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    subject: str | None = Field(default=None, sa_column=Column(String(500)))
+    body: str | None = Field(default=None, sa_column=Column(Text))
+    amount: Decimal | None = Field(default=None, sa_column=Column(Money))
+    currency: str | None = Field(default=None, sa_column=Column(String(3)))
+    cost_to_serve: Decimal | None = Field(default=None, sa_column=Column(Money))
+    rating: int | None = Field(default=None, sa_column=Column(Integer))
+    sentiment: float | None = Field(default=None, sa_column=Column(Float))
+    visibility: str = Field(
+        default=Visibility.INTERNAL.value, sa_column=Column(String(20), nullable=False)
+    )
+    source: str = Field(
+        default=Source.STAFF.value, sa_column=Column(String(20), nullable=False)
+    )
+    external_ref: str | None = Field(
+        default=None, sa_column=Column(String(200), unique=True)
+    )
+    recorded_by: str = Field(sa_column=Column(String(100), nullable=False))
+    recorded_by_staff_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("staff_member.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+
+    __mapper_args__ = {"version_id_col": version.sa_column}  # type: ignore[attr-defined]

@@ -1,0 +1,29 @@
+"""Who may see and change which interactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, true
+
+from crm.actors import Actor
+from crm.permissions import Permission
+from crm.policy import require
+
+
+def interaction_scope(actor: Actor) -> ColumnElement[bool]:
+    """The rows of `interaction` that `actor` may see at all."""
+    require(actor, Permission.INTERACTIONS_READ)
+    return true()
+
+
+def scoped(stmt: Select[Any], actor: Actor) -> Select[Any]:
+    return stmt.where(interaction_scope(actor))
+
+
+def can_write(actor: Actor) -> None:
+    require(actor, Permission.INTERACTIONS_WRITE)
+
+
+def can_delete(actor: Actor) -> None:
+    require(actor, Permission.INTERACTIONS_DELETE)
