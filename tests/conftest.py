@@ -1,0 +1,108 @@
+"""Fixtures: every test runs on SQLite and on PostgreSQL, migrated with alembic.
+
+PostgreSQL is taken from MUTUAL_TEST_POSTGRES_URL (default: the local server,
+user postgres). When it cannot be reached the PostgreSQL half is skipped, unless
+CI=true or MUTUAL_TEST_REQUIRE_POSTGRES=1, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+import crm.models  # noqa: F401
+from crm import migrate
+from crm.actors import SystemActor
+from crm.db import Database, metadata
+
+PG_URL = os.environ.get(
+    "MUTUAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/mutual_test"
+)
+REQUIRE_PG = os.environ.get("CI") == "true" or os.environ.get(
+    "MUTUAL_TEST_REQUIRE_POSTGRES"
+) in ("1", "true")
+BACKENDS = [
+    b
+    for b in os.environ.get("MUTUAL_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b
+]
+
+
+async def _fresh_postgres(url: str) -> None:
+    parsed = make_url(url)
+    admin = await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database="postgres",
+        timeout=5,
+    )
+    try:
+        name = parsed.database
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+async def database_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        path: Path = tmp_path_factory.mktemp("sqlite") / "test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        url = PG_URL
+        try:
+            await _fresh_postgres(url)
+        except (OSError, asyncpg.PostgresError) as exc:
+            if REQUIRE_PG:
+                pytest.fail(f"PostgreSQL is required but unreachable: {exc}")
+            pytest.skip(f"PostgreSQL unreachable ({exc}); set MUTUAL_TEST_POSTGRES_URL")
+    await migrate.upgrade(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+async def wipe(database: Database) -> None:
+    """Empty every table (faster than a new database per test)."""
+    names = [t.name for t in reversed(metadata.sorted_tables)]
+    async with database.transaction() as session:
+        if database.sqlite:
+            for name in names:
+                await session.execute(text(f"DELETE FROM {name}"))
+        else:
+            await session.execute(
+                text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+            )
+
+
+@pytest.fixture
+async def db(database: Database) -> AsyncIterator[Database]:
+    """The migrated database, empty at the start of each test."""
+    await wipe(database)
+    yield database
+
+
+@pytest.fixture
+def system_actor() -> SystemActor:
+    return SystemActor(name="tests")
