@@ -106,3 +106,28 @@ async def db(database: Database) -> AsyncIterator[Database]:
 @pytest.fixture
 def system_actor() -> SystemActor:
     return SystemActor(name="tests")
+
+
+@pytest.fixture(scope="session")
+def app(database: Database):  # type: ignore[no-untyped-def]
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(
+        secret_key="test-secret-key-for-the-suite-only", environment="development"
+    )
+    return create_app(settings, database=database)
+
+
+@pytest.fixture
+async def api(app, db):  # type: ignore[no-untyped-def]
+    """A GraphQL client over the real ASGI app (see tests/client.py)."""
+    import httpx
+
+    from tests.client import Api
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://mutual.test"
+    ) as http:
+        yield Api(http, app, db)

@@ -10,6 +10,8 @@ async def test_a_created_customer_is_stored(db, system_actor):
             session, system_actor, {"email": "Ann@Example.com", "given_name": "Ann"}
         )
     async with db.transaction(write=False) as session:
-        stored = await session.scalar(select(Customer).where(Customer.id == customer.id))
+        stored = await session.scalar(
+            select(Customer).where(Customer.id == customer.id)
+        )
     assert stored.email_key == "ann@example.com"
     assert stored.display_name == "Ann"

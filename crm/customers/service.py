@@ -278,8 +278,9 @@ async def apply_changes(
     changes = events.diff(before, snapshot(customer))
     if not changes:
         return customer
-    await check_unique(session, customer, exclude_id=customer.id)
     customer.updated_at = utcnow()
+    with session.no_autoflush:  # one UPDATE, one version bump, errors mapped below
+        await check_unique(session, customer, exclude_id=customer.id)
     await flush_unique(session)
     assert customer.id is not None
     await events.record(

@@ -1,0 +1,72 @@
+"""Customer queries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from crm.customers import service
+from crm.customers.filters import CustomerOrderField as DomainOrderField
+from crm.pagination import count
+from crm.permissions import Permission
+from schema.context import Info
+from schema.customers.inputs import CustomerOrder
+from schema.customers.types import Customer
+from schema.enums import OrderDirection
+from schema.filters import CustomerWhere
+from schema.permissions import Has, gate
+from schema.relay import Connection, connection, page_args, pk_of
+from schema.scalars import plain
+
+
+@strawberry.type
+class CustomerQueries:
+    @strawberry.field(
+        description="Customers, filtered, searched and sorted; archived ones are left "
+        "out unless `where` mentions `archived`. With `search` and no `orderBy`, the "
+        "best matches come first.",
+        extensions=gate(Has(Permission.CUSTOMERS_READ)),
+    )
+    async def customers(
+        self,
+        info: Info,
+        where: CustomerWhere | None = None,
+        order_by: CustomerOrder | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words to find in names, email and company (prefixes "
+                "and small typos match)."
+            ),
+        ] = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Customer]:
+        session = info.context.session
+        listed = await service.list_customers(
+            session,
+            info.context.actor,
+            page=page_args(first, after, last, before),
+            where=plain(where) if where is not None else None,
+            search=search,
+            order=DomainOrderField(order_by.field) if order_by else None,
+            descending=bool(order_by and order_by.direction is OrderDirection.DESC),
+        )
+        return connection(
+            listed.page,
+            Customer.from_model,
+            lambda: count(session, listed.count_statement),
+        )
+
+    @strawberry.field(
+        description="One customer by ID (archived and merged ones included).",
+        extensions=gate(Has(Permission.CUSTOMERS_READ)),
+    )
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        model = await service.get_customer(
+            info.context.session, info.context.actor, pk_of(id, "Customer")
+        )
+        return Customer.from_model(model)

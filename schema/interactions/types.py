@@ -1,0 +1,128 @@
+"""The interaction as the firm sees it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from crm.interactions.filters import InteractionOrderField as DomainOrderField
+from crm.interactions.models import Interaction as InteractionModel
+from crm.permissions import Permission
+from schema.context import Info
+from schema.enums import (
+    Channel,
+    Direction,
+    InteractionKind,
+    InteractionOrderField,
+    OrderDirection,
+    Source,
+    Visibility,
+)
+from schema.relay import Node, global_id
+
+if TYPE_CHECKING:
+    from schema.customers.types import Customer
+
+CustomerT = Annotated["Customer", strawberry.lazy("schema.customers.types")]
+
+
+@strawberry.type(description="An amount of money in a currency.")
+class Money:
+    amount: Decimal
+    currency: str = strawberry.field(description="ISO 4217 code.")
+
+
+@strawberry.type(description="One touchpoint with a customer, on any channel.")
+class Interaction(Node):
+    occurred_at: datetime
+    channel: Channel
+    direction: Direction
+    kind: InteractionKind
+    subject: str | None
+    visibility: Visibility
+    source: Source
+    rating: int | None = strawberry.field(description="Survey answer, 0 to 10.")
+    sentiment: float | None = strawberry.field(description="From -1 (negative) to 1.")
+    external_ref: str | None = strawberry.field(
+        description="ID in the recording system; logging it again is a no-op."
+    )
+    recorded_by: str = strawberry.field(description="kind:id of who recorded it.")
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    model_: strawberry.Private[InteractionModel]
+
+    @strawberry.field(description="Purchase or refund amount.")
+    def amount(self) -> Money | None:
+        model = self.model_
+        if model.amount is None or model.currency is None:
+            return None
+        return Money(amount=model.amount, currency=model.currency)
+
+    @strawberry.field(description="What serving this touchpoint cost the firm.")
+    def cost_to_serve(self, info: Info) -> Money | None:
+        model = self.model_
+        if model.cost_to_serve is None or model.currency is None:
+            return None
+        if not info.context.actor.can(Permission.FINANCIALS_READ):
+            return None
+        return Money(amount=model.cost_to_serve, currency=model.currency)
+
+    @strawberry.field(
+        description="Free text. Internal notes need the right to read them."
+    )
+    def body(self, info: Info) -> str | None:
+        if self.model_.visibility == "internal" and not info.context.actor.can(
+            Permission.INTERNAL_NOTES_READ
+        ):
+            return None
+        return self.model_.body
+
+    @strawberry.field(description="The customer this touchpoint belongs to.")
+    async def customer(self, info: Info) -> CustomerT:
+        from schema.customers.types import Customer
+
+        found = await info.context.loaders.customers.load(self.model_.customer_id)
+        if found is None:
+            from crm.errors import NotFound
+
+            raise NotFound("No customer with that ID.")
+        return Customer.from_model(found)
+
+    @classmethod
+    def from_model(cls, model: InteractionModel) -> Interaction:
+        return cls(
+            id=global_id("Interaction", model.id),
+            occurred_at=model.occurred_at,
+            channel=Channel(model.channel),
+            direction=Direction(model.direction),
+            kind=InteractionKind(model.kind),
+            subject=model.subject,
+            visibility=Visibility(model.visibility),
+            source=Source(model.source),
+            rating=model.rating,
+            sentiment=model.sentiment,
+            external_ref=model.external_ref,
+            recorded_by=model.recorded_by,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            version=model.version,
+            model_=model,
+        )
+
+
+@strawberry.input(description="How to sort interactions.")
+class InteractionOrder:
+    field: InteractionOrderField = DomainOrderField.OCCURRED_AT  # type: ignore[assignment]
+    direction: OrderDirection = OrderDirection.DESC
+
+
+def interaction_order_args(
+    order: InteractionOrder | None,
+) -> tuple[DomainOrderField, bool]:
+    if order is None:
+        return DomainOrderField.OCCURRED_AT, True
+    return DomainOrderField(order.field), order.direction is OrderDirection.DESC

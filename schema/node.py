@@ -1,0 +1,73 @@
+"""node(id:) and nodes(ids:): fetch any object by global ID, within the caller's rights."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import select
+
+from crm.audit.models import AuditEvent as AuditModel
+from crm.customers import service as customer_service
+from crm.errors import BadInput, NotFound
+from crm.ids import parse_global_id
+from crm.interactions import service as interaction_service
+from crm.permissions import Permission
+from crm.policy import require
+from crm.staff.models import StaffMember as StaffModel
+from schema.audit.types import AuditEvent
+from schema.context import Info
+from schema.customers.types import Customer
+from schema.interactions.types import Interaction
+from schema.permissions import IsAuthenticated, gate
+from schema.relay import Node
+from schema.staff.types import StaffMember
+
+MAX_NODES = 100
+
+
+async def resolve_node(info: Info, id: str) -> Node:
+    type_name, pk = parse_global_id(id)
+    ctx = info.context
+    if type_name == "Customer":
+        return Customer.from_model(
+            await customer_service.get_customer(ctx.session, ctx.actor, pk)
+        )
+    if type_name == "Interaction":
+        model = await interaction_service.get_interaction(ctx.session, ctx.actor, pk)
+        return Interaction.from_model(model)
+    if type_name == "StaffMember":
+        require(ctx.actor, Permission.STAFF_READ)
+        member = await ctx.session.get(StaffModel, pk)
+        if member is not None:
+            return StaffMember.from_model(member)
+    if type_name == "AuditEvent":
+        require(ctx.actor, Permission.AUDIT_READ)
+        event = await ctx.session.scalar(select(AuditModel).where(AuditModel.id == pk))
+        if event is not None:
+            return AuditEvent.from_model(event)
+    raise NotFound("No object with that ID.", field="id")
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(
+        description="Any object by its global ID.",
+        extensions=gate(IsAuthenticated()),
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field(
+        description=f"Many objects by global ID (at most {MAX_NODES}); null where an "
+        "object does not exist or is not yours to see.",
+        extensions=gate(IsAuthenticated()),
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise BadInput(f"Ask for at most {MAX_NODES} IDs at once.", field="ids")
+        results: list[Node | None] = []
+        for id in ids:
+            try:
+                results.append(await resolve_node(info, id))
+            except NotFound:
+                results.append(None)
+        return results

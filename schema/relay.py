@@ -1,0 +1,90 @@
+"""Relay plumbing: the Node interface, global IDs, keyset connections."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from crm import pagination
+from crm.ids import decode_id, to_global_id
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.interface(
+    description="An object with a global ID, fetchable with node(id:)."
+)
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global, opaque ID.")
+
+
+def global_id(type_name: str, pk: int | None) -> strawberry.ID:
+    assert pk is not None
+    return strawberry.ID(to_global_id(type_name, pk))
+
+
+def pk_of(value: Any, type_name: str, *, field: str = "id") -> int:
+    return decode_id(value, type_name, field=field)
+
+
+@strawberry.type(description="Where a page sits in its list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One item of a list and its cursor.")
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type(description="A page of a list, paginated with keyset cursors.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    nodes: list[NodeT] = strawberry.field(
+        description="The page's items, without cursors."
+    )
+    page_info: PageInfo
+    count_: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+
+    @strawberry.field(
+        description="How many items the whole list holds (costs a COUNT)."
+    )
+    async def total_count(self) -> int:
+        assert self.count_ is not None
+        return await self.count_()
+
+
+def connection(
+    page: pagination.Page[Any],
+    wrap: Callable[[Any], NodeT],
+    count: Callable[[], Awaitable[int]] | None,
+) -> Connection[NodeT]:
+    nodes = [wrap(item) for item in page.items]
+    edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
+    return Connection(
+        edges=edges,
+        nodes=nodes,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        count_=count,
+    )
+
+
+def page_args(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> pagination.PageRequest:
+    return pagination.page_request(first=first, after=after, last=last, before=before)
+
+
+def as_list(values: Sequence[Any] | None) -> list[Any]:
+    return list(values or [])
