@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
-from starlette.responses import JSONResponse
 from strawberry.types.unset import UNSET
 
 from api.auth import authenticate

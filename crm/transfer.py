@@ -1,0 +1,547 @@
+"""Import and export of customers and interactions as CSV or JSON lines.
+
+Import applies a file line by line in order, in batches of one transaction each:
+a line that reuses a key (external_ref or email) of a line in the same batch
+closes the batch first, so a later line updates what an earlier one wrote, the
+same at any batch size. Every line that is not applied is reported with its line
+number and the reason. Export streams in id order and writes to a temporary file
+that replaces `path` only when complete.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import orjson
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from crm import events
+from crm.actors import Actor
+from crm.customers import policies as customer_policies
+from crm.customers import repository
+from crm.customers.models import Customer
+from crm.customers.service import EDITABLE_FIELDS as CUSTOMER_FIELDS
+from crm.customers.upsert import MAX_ROWS, ErrorPolicy, email_key, upsert_customers
+from crm.db import Database
+from crm.errors import BadInput, DomainError, ValidationFailed
+from crm.interactions import policies as interaction_policies
+from crm.interactions.models import Interaction
+from crm.interactions.service import log_interaction
+from crm.permissions import Permission
+from crm.policy import require
+
+Kind = Literal["customers", "interactions"]
+Format = Literal["csv", "jsonl"]
+Progress = Callable[[int], None]
+
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    "external_ref",
+    "email",
+    "phone",
+    "given_name",
+    "family_name",
+    "display_name",
+    "company",
+    "locale",
+    "time_zone",
+    "lifecycle_stage",
+    "tags",
+    "attributes",
+)
+INTERACTION_COLUMNS: tuple[str, ...] = (
+    "customer_external_ref",
+    "customer_email",
+    "external_ref",
+    "occurred_at",
+    "channel",
+    "direction",
+    "kind",
+    "subject",
+    "body",
+    "amount",
+    "currency",
+    "cost_to_serve",
+    "rating",
+    "sentiment",
+    "visibility",
+)
+REQUIRED_INTERACTION_FIELDS = ("channel", "direction", "kind")
+SUFFIXES: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+EXPORT_CHUNK = 1000
+
+
+@dataclass
+class Rejected:
+    """A line that was not applied; `line` is 1-based (a CSV header is line 1)."""
+
+    line: int
+    reason: str
+    field: str | None
+    record: dict[str, Any]
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+@dataclass
+class _Raw:
+    """One record as read: CSV cells by column, or one JSON object."""
+
+    line: int
+    data: dict[str, Any]
+
+
+@dataclass
+class _Row:
+    line: int
+    data: dict[str, Any]
+    fields: dict[str, Any]
+    customer_ref: str | None = None
+    customer_email: str | None = None
+
+
+class _Bad(Exception):
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.field, self.reason = field, reason
+
+
+def _format_of(path: Path, fmt: str | None) -> Format:
+    if fmt is None:
+        if path.suffix.lower() not in SUFFIXES:
+            raise BadInput(
+                f"Cannot tell the format of {path.name}; name it .csv or .jsonl.",
+                field="fmt",
+            )
+        return SUFFIXES[path.suffix.lower()]
+    if fmt not in ("csv", "jsonl"):
+        raise BadInput(f"{fmt!r} is not a format; use csv or jsonl.", field="fmt")
+    return fmt  # type: ignore[return-value]
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in ("customers", "interactions"):
+        raise BadInput(f"{kind!r} is not customers or interactions.", field="kind")
+
+
+# Reading ---------------------------------------------------------------------
+
+
+def _decoded(lines: IO[bytes], bad: set[int]) -> Iterator[str]:
+    """Lines as text; a line that is not UTF-8 is noted, never silently altered."""
+    for number, line in enumerate(lines, 1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(number)
+            yield line.decode("utf-8", errors="replace")
+
+
+def _read_csv(path: Path) -> Iterator[_Raw | Rejected]:
+    bad: set[int] = set()
+    with path.open("rb") as lines:
+        reader = csv.reader(_decoded(lines, bad), strict=True)
+        header: list[str] | None = None
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield Rejected(start, f"Malformed CSV: {exc}.", None, {})
+                continue
+            if not cells:
+                continue
+            if bad.intersection(range(start, reader.line_num + 1)):
+                if header is None:
+                    raise BadInput("The CSV header is not UTF-8.", field="path")
+                reason = "The line is not valid UTF-8."
+                yield Rejected(start, reason, None, {"cells": cells})
+            elif header is None:
+                header = [c.strip() for c in cells]
+                twice = sorted({c for c in header if header.count(c) > 1})
+                if twice:
+                    raise BadInput(f"The CSV header repeats {twice}.", field="path")
+            elif len(cells) != len(header):
+                reason = (
+                    f"The line has {len(cells)} cells; the header has {len(header)}."
+                )
+                yield Rejected(start, reason, None, {"cells": cells})
+            else:
+                yield _Raw(start, dict(zip(header, cells, strict=True)))
+
+
+def _read_jsonl(path: Path) -> Iterator[_Raw | Rejected]:
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines, 1):
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            if not line.strip():
+                continue
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                text = line.decode("utf-8", errors="replace").rstrip("\r\n")[:1000]
+                yield Rejected(number, f"Not valid JSON: {exc}.", None, {"text": text})
+                continue
+            if isinstance(value, dict):
+                yield _Raw(number, value)
+            else:
+                reason = "A line must hold one JSON object."
+                yield Rejected(number, reason, None, {"value": value})
+
+
+def _given(data: dict[str, Any], is_csv: bool) -> Iterator[tuple[str, Any]]:
+    # Empty CSV cells mean "not given"; in JSON lines, a key is given even if null.
+    for name, value in data.items():
+        if is_csv and not value.strip():
+            continue
+        yield name, value
+
+
+def _customer_row(raw: _Raw, is_csv: bool) -> _Row:
+    fields: dict[str, Any] = {}
+    for name, value in _given(raw.data, is_csv):
+        if name not in CUSTOMER_FIELDS:
+            raise _Bad(name, f"UNKNOWN_FIELD: {name!r} is not a customer column.")
+        if is_csv and name == "tags":
+            value = [t.strip() for t in value.split(";") if t.strip()]
+        elif is_csv and name == "attributes":
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                raise _Bad(name, "INVALID: attributes is not valid JSON.") from None
+        elif is_csv and name == "owner_id":
+            value = _number(name, value, int)
+        fields[name] = value
+    return _Row(raw.line, raw.data, fields)
+
+
+def _number(name: str, value: str, kind: type[int] | type[float]) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise _Bad(name, f"INVALID: {name} {value!r} is not a number.") from None
+
+
+def _interaction_row(raw: _Raw, is_csv: bool) -> _Row:
+    fields: dict[str, Any] = {}
+    keys: dict[str, str] = {}
+    for name, value in _given(raw.data, is_csv):
+        if name not in INTERACTION_COLUMNS:
+            raise _Bad(name, f"UNKNOWN_FIELD: {name!r} is not an interaction column.")
+        if value is None:
+            continue  # interactions are only created: null is "not given"
+        if name in ("customer_external_ref", "customer_email"):
+            if not isinstance(value, str):
+                raise _Bad(name, f"INVALID: {name} must be text.")
+            if value.strip():
+                keys[name] = value.strip()
+            continue
+        if name == "occurred_at" and isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip())
+            except ValueError:
+                reason = f"INVALID: occurred_at {value!r} is not an ISO 8601 time."
+                raise _Bad(name, reason) from None
+        elif is_csv and name == "rating":
+            value = _number(name, value, int)
+        elif is_csv and name == "sentiment":
+            value = _number(name, value, float)
+        fields[name] = value
+    if not keys:
+        reason = "REQUIRED: give customer_external_ref or customer_email."
+        raise _Bad("customer_external_ref", reason)
+    for name in REQUIRED_INTERACTION_FIELDS:
+        if name not in fields:
+            raise _Bad(name, f"REQUIRED: {name} is required.")
+    return _Row(
+        raw.line,
+        raw.data,
+        fields,
+        customer_ref=keys.get("customer_external_ref"),
+        customer_email=keys.get("customer_email"),
+    )
+
+
+def _batch_keys(row: _Row) -> set[tuple[str, str]]:
+    """The unique keys a customer row claims, normalised as the upsert does."""
+    keys: set[tuple[str, str]] = set()
+    ref, email = row.fields.get("external_ref"), row.fields.get("email")
+    if isinstance(ref, str) and ref.strip():
+        keys.add(("external_ref", ref.strip()))
+    if isinstance(email, str) and email.strip():
+        keys.add(("email", email.strip().lower()))
+    return keys
+
+
+# Import ----------------------------------------------------------------------
+
+
+def _reason(errors: list[Any]) -> str:
+    return "; ".join(f"{e.code}: {e.message}" for e in errors)
+
+
+async def _import_customers(
+    database: Database, actor: Actor, batch: list[_Row], report: ImportReport
+) -> None:
+    try:
+        async with database.transaction() as session:
+            result = await upsert_customers(
+                session,
+                actor,
+                [row.fields for row in batch],
+                policy=ErrorPolicy.REJECT_FAILED_ROWS,
+            )
+    except DomainError as exc:
+        # A key taken by a concurrent writer between the check and the flush.
+        for row in batch:
+            reason = f"{exc.code}: the batch was rolled back: {exc.message}"
+            report.rejected.append(Rejected(row.line, reason, exc.field, row.data))
+        return
+    report.created += result.created
+    report.updated += result.updated
+    report.unchanged += result.unchanged
+    for outcome in result.rows:
+        if outcome.errors:
+            row = batch[outcome.index]
+            first = outcome.errors[0].field
+            reason = _reason(outcome.errors)
+            report.rejected.append(Rejected(row.line, reason, first, row.data))
+
+
+async def _find_customers(
+    session: AsyncSession, batch: list[_Row]
+) -> tuple[dict[str, Customer], dict[str, Customer]]:
+    return await repository.by_keys(
+        session,
+        external_refs={r.customer_ref for r in batch if r.customer_ref},
+        email_keys={k for r in batch if (k := email_key(r.customer_email))},
+    )
+
+
+async def _import_interactions(
+    database: Database, actor: Actor, batch: list[_Row], report: ImportReport
+) -> None:
+    async with database.transaction() as session:
+        by_ref, by_email = await _find_customers(session, batch)
+        for row in batch:
+            customer = by_ref.get(row.customer_ref or "") or by_email.get(
+                email_key(row.customer_email) or ""
+            )
+            if customer is None or customer.id is None:
+                name = "customer_external_ref" if row.customer_ref else "customer_email"
+                reason = f"NOT_FOUND: no customer has this {name}."
+                report.rejected.append(Rejected(row.line, reason, name, row.data))
+                continue
+            try:
+                # A savepoint per line: a bad line rolls back alone.
+                async with session.begin_nested():
+                    logged = await log_interaction(
+                        session, actor, customer.id, row.fields
+                    )
+            except ValidationFailed as exc:
+                field_name = exc.errors[0].field if exc.errors else exc.field
+                reason = _reason(exc.errors)
+                report.rejected.append(Rejected(row.line, reason, field_name, row.data))
+                continue
+            except DomainError as exc:
+                reason = f"{exc.code}: {exc.message}"
+                report.rejected.append(Rejected(row.line, reason, exc.field, row.data))
+                continue
+            if logged.created:
+                report.created += 1
+            else:
+                report.unchanged += 1
+
+
+def _require_import(actor: Actor, kind: Kind) -> None:
+    if kind == "customers":
+        customer_policies.can_write(actor)
+    else:
+        interaction_policies.can_write(actor)
+        customer_policies.customer_scope(actor)
+
+
+async def import_file(
+    database: Database,
+    path: Path,
+    *,
+    kind: Kind,
+    fmt: Format | None = None,
+    actor: Actor,
+    batch_size: int = MAX_ROWS,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Apply a file's records in order; report every line that was not applied.
+
+    `progress` is called with the number of records handled since its last call.
+    """
+    _check_kind(kind)
+    is_csv = _format_of(path, fmt) == "csv"
+    if not 1 <= batch_size <= MAX_ROWS:
+        raise BadInput(f"batch_size must be 1 to {MAX_ROWS}.", field="batch_size")
+    _require_import(actor, kind)
+    report = ImportReport(kind=kind)
+    to_row = _customer_row if kind == "customers" else _interaction_row
+    apply = _import_customers if kind == "customers" else _import_interactions
+    batch: list[_Row] = []
+    claimed: set[tuple[str, str]] = set()
+    handled = 0
+
+    async def flush() -> None:
+        nonlocal handled
+        if batch:
+            await apply(database, actor, batch, report)
+            batch.clear()
+            claimed.clear()
+        if progress is not None and handled:
+            progress(handled)
+        handled = 0
+
+    for item in (_read_csv if is_csv else _read_jsonl)(path):
+        report.read += 1
+        handled += 1
+        if isinstance(item, Rejected):
+            report.rejected.append(item)
+            continue
+        try:
+            row = to_row(item, is_csv)
+        except _Bad as bad:
+            report.rejected.append(
+                Rejected(item.line, bad.reason, bad.field, item.data)
+            )
+            continue
+        if kind == "customers":
+            keys = _batch_keys(row)
+            if keys & claimed:
+                await flush()
+            claimed |= keys
+        batch.append(row)
+        if len(batch) >= batch_size:
+            await flush()
+    await flush()
+    return report
+
+
+# Export ----------------------------------------------------------------------
+
+
+def _customer_statement(actor: Actor) -> Select[Any]:
+    columns = [col(getattr(Customer, name)) for name in CUSTOMER_COLUMNS]
+    return customer_policies.scoped(select(col(Customer.id), *columns), actor).where(
+        col(Customer.archived_at).is_(None)
+    )
+
+
+def _interaction_statement(actor: Actor) -> Select[Any]:
+    # Bodies are internal notes and cost_to_serve is a financial: an export that
+    # left them out would look complete and lose data, so it needs both rights.
+    require(actor, Permission.INTERNAL_NOTES_READ)
+    require(actor, Permission.FINANCIALS_READ)
+    columns = [col(getattr(Interaction, name)) for name in INTERACTION_COLUMNS[2:]]
+    stmt = select(
+        col(Interaction.id),
+        col(Customer.external_ref).label("customer_external_ref"),
+        col(Customer.email).label("customer_email"),
+        *columns,
+    ).join(Customer, col(Customer.id) == col(Interaction.customer_id))
+    return interaction_policies.scoped(
+        customer_policies.scoped(stmt, actor), actor
+    ).where(col(Customer.archived_at).is_(None))
+
+
+def _csv_cell(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name == "tags":
+        return ";".join(value)
+    if name == "attributes":
+        return orjson.dumps(value).decode() if value else ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+class _Writer:
+    """Writes records to `path` + ".part" and moves it into place when closed."""
+
+    def __init__(self, path: Path, is_csv: bool, columns: tuple[str, ...]) -> None:
+        self.path, self.is_csv, self.columns = path, is_csv, columns
+        self.part = path.with_name(path.name + ".part")
+        self.file = self.part.open("w", encoding="utf-8", newline="")
+        self.csv = csv.writer(self.file)
+        if is_csv:
+            self.csv.writerow(columns)
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.is_csv:
+            self.csv.writerow([_csv_cell(n, record[n]) for n in self.columns])
+        else:
+            self.file.write(orjson.dumps(events.jsonable(record)).decode() + "\n")
+
+    def close(self, *, complete: bool) -> None:
+        self.file.close()
+        if complete:
+            self.part.replace(self.path)
+        else:
+            self.part.unlink(missing_ok=True)
+
+
+async def export_file(
+    database: Database,
+    path: Path,
+    *,
+    kind: Kind,
+    fmt: Format | None = None,
+    actor: Actor,
+    progress: Progress | None = None,
+) -> int:
+    """Write every visible, active record of `kind` to `path`; returns the count."""
+    _check_kind(kind)
+    is_csv = _format_of(path, fmt) == "csv"
+    if kind == "customers":
+        stmt, columns, key = _customer_statement(actor), CUSTOMER_COLUMNS, Customer.id
+    else:
+        stmt, columns = _interaction_statement(actor), INTERACTION_COLUMNS
+        key = Interaction.id
+    written = 0
+    writer = _Writer(path, is_csv, columns)
+    try:
+        async with database.transaction(write=False) as session:
+            last = 0
+            while True:
+                page = (
+                    stmt.where(col(key) > last).order_by(col(key)).limit(EXPORT_CHUNK)
+                )
+                rows = (await session.execute(page)).mappings().all()
+                for row in rows:
+                    writer.write({name: row[name] for name in columns})
+                written += len(rows)
+                if progress is not None and rows:
+                    progress(len(rows))
+                if len(rows) < EXPORT_CHUNK:
+                    break
+                last = rows[-1]["id"]
+    except BaseException:
+        writer.close(complete=False)
+        raise
+    writer.close(complete=True)
+    return written
