@@ -28,9 +28,10 @@ from crm.customers import policies as customer_policies
 from crm.customers import repository
 from crm.customers.models import Customer
 from crm.customers.service import EDITABLE_FIELDS as CUSTOMER_FIELDS
-from crm.customers.upsert import MAX_ROWS, ErrorPolicy, email_key, upsert_customers
+from crm.customers.service import email_key
+from crm.customers.upsert import MAX_ROWS, ErrorPolicy, upsert_customers
 from crm.db import Database
-from crm.errors import BadInput, DomainError, ValidationFailed
+from crm.errors import BadInput, Conflict, DomainError, ValidationFailed
 from crm.interactions import policies as interaction_policies
 from crm.interactions.models import Interaction
 from crm.interactions.service import log_interaction
@@ -165,14 +166,14 @@ def _read_csv(path: Path) -> Iterator[_Raw | Rejected]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield Rejected(start, f"Malformed CSV: {exc}.", None, {})
+                yield Rejected(start, f"MALFORMED: {exc}.", None, {})
                 continue
             if not cells:
                 continue
             if bad.intersection(range(start, reader.line_num + 1)):
                 if header is None:
                     raise BadInput("The CSV header is not UTF-8.", field="path")
-                reason = "The line is not valid UTF-8."
+                reason = "INVALID_ENCODING: the line is not valid UTF-8."
                 yield Rejected(start, reason, None, {"cells": cells})
             elif header is None:
                 header = [c.strip() for c in cells]
@@ -180,9 +181,7 @@ def _read_csv(path: Path) -> Iterator[_Raw | Rejected]:
                 if twice:
                     raise BadInput(f"The CSV header repeats {twice}.", field="path")
             elif len(cells) != len(header):
-                reason = (
-                    f"The line has {len(cells)} cells; the header has {len(header)}."
-                )
+                reason = f"MALFORMED: {len(cells)} cells; the header has {len(header)}."
                 yield Rejected(start, reason, None, {"cells": cells})
             else:
                 yield _Raw(start, dict(zip(header, cells, strict=True)))
@@ -199,12 +198,14 @@ def _read_jsonl(path: Path) -> Iterator[_Raw | Rejected]:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
                 text = line.decode("utf-8", errors="replace").rstrip("\r\n")[:1000]
-                yield Rejected(number, f"Not valid JSON: {exc}.", None, {"text": text})
+                yield Rejected(
+                    number, f"MALFORMED: not valid JSON ({exc}).", None, {"text": text}
+                )
                 continue
             if isinstance(value, dict):
                 yield _Raw(number, value)
             else:
-                reason = "A line must hold one JSON object."
+                reason = "MALFORMED: a line must hold one JSON object."
                 yield Rejected(number, reason, None, {"value": value})
 
 
@@ -222,7 +223,7 @@ def _customer_row(raw: _Raw, is_csv: bool) -> _Row:
         if name not in CUSTOMER_FIELDS:
             raise _Bad(name, f"UNKNOWN_FIELD: {name!r} is not a customer column.")
         if is_csv and name == "tags":
-            value = [t.strip() for t in value.split(";") if t.strip()]
+            value = _csv_tags(value)
         elif is_csv and name == "attributes":
             try:
                 value = orjson.loads(value)
@@ -232,6 +233,16 @@ def _customer_row(raw: _Raw, is_csv: bool) -> _Row:
             value = _number(name, value, int)
         fields[name] = value
     return _Row(raw.line, raw.data, fields)
+
+
+def _csv_tags(cell: str) -> Any:
+    # "a;b;c", or a JSON array when a tag itself holds ";" (see _csv_cell).
+    if cell.lstrip().startswith("["):
+        try:
+            return orjson.loads(cell)
+        except orjson.JSONDecodeError:
+            raise _Bad("tags", "INVALID: tags is not a valid JSON array.") from None
+    return [t.strip() for t in cell.split(";") if t.strip()]
 
 
 def _number(name: str, value: str, kind: type[int] | type[float]) -> Any:
@@ -301,7 +312,8 @@ def _reason(errors: list[Any]) -> str:
 
 async def _import_customers(
     database: Database, actor: Actor, batch: list[_Row], report: ImportReport
-) -> None:
+) -> list[_Row]:
+    """Upsert one batch; returns the lines to run again in a batch of their own."""
     try:
         async with database.transaction() as session:
             result = await upsert_customers(
@@ -310,21 +322,29 @@ async def _import_customers(
                 [row.fields for row in batch],
                 policy=ErrorPolicy.REJECT_FAILED_ROWS,
             )
-    except DomainError as exc:
+    except (ValidationFailed, Conflict) as exc:
         # A key taken by a concurrent writer between the check and the flush.
         for row in batch:
             reason = f"{exc.code}: the batch was rolled back: {exc.message}"
             report.rejected.append(Rejected(row.line, reason, exc.field, row.data))
-        return
+        return []
     report.created += result.created
     report.updated += result.updated
     report.unchanged += result.unchanged
+    again: list[_Row] = []
     for outcome in result.rows:
-        if outcome.errors:
-            row = batch[outcome.index]
+        row = batch[outcome.index]
+        if outcome.errors and all(
+            e.code == "DUPLICATE_IN_BATCH" for e in outcome.errors
+        ):
+            # Two keys of one customer (ref on one line, email on the next):
+            # applied after the earlier line, as reading the file in order would.
+            again.append(row)
+        elif outcome.errors:
             first = outcome.errors[0].field
             reason = _reason(outcome.errors)
             report.rejected.append(Rejected(row.line, reason, first, row.data))
+    return again
 
 
 async def _find_customers(
@@ -339,7 +359,7 @@ async def _find_customers(
 
 async def _import_interactions(
     database: Database, actor: Actor, batch: list[_Row], report: ImportReport
-) -> None:
+) -> list[_Row]:
     async with database.transaction() as session:
         by_ref, by_email = await _find_customers(session, batch)
         for row in batch:
@@ -370,6 +390,7 @@ async def _import_interactions(
                 report.created += 1
             else:
                 report.unchanged += 1
+    return []
 
 
 def _require_import(actor: Actor, kind: Kind) -> None:
@@ -392,7 +413,7 @@ async def import_file(
 ) -> ImportReport:
     """Apply a file's records in order; report every line that was not applied.
 
-    `progress` is called with the number of records handled since its last call.
+    `progress` is called after each batch with the number of records read so far.
     """
     _check_kind(kind)
     is_csv = _format_of(path, fmt) == "csv"
@@ -404,21 +425,21 @@ async def import_file(
     apply = _import_customers if kind == "customers" else _import_interactions
     batch: list[_Row] = []
     claimed: set[tuple[str, str]] = set()
-    handled = 0
+    reported = 0
 
     async def flush() -> None:
-        nonlocal handled
-        if batch:
-            await apply(database, actor, batch, report)
-            batch.clear()
-            claimed.clear()
-        if progress is not None and handled:
-            progress(handled)
-        handled = 0
+        nonlocal reported
+        pending = batch[:]
+        batch.clear()
+        claimed.clear()
+        while pending:  # each pass settles at least its first line
+            pending = await apply(database, actor, pending, report)
+        if progress is not None and report.read > reported:
+            reported = report.read
+            progress(reported)
 
     for item in (_read_csv if is_csv else _read_jsonl)(path):
         report.read += 1
-        handled += 1
         if isinstance(item, Rejected):
             report.rejected.append(item)
             continue
@@ -438,6 +459,7 @@ async def import_file(
         if len(batch) >= batch_size:
             await flush()
     await flush()
+    report.rejected.sort(key=lambda r: r.line)
     return report
 
 
@@ -472,6 +494,8 @@ def _csv_cell(name: str, value: Any) -> str:
     if value is None:
         return ""
     if name == "tags":
+        if any(";" in tag or tag.startswith("[") for tag in value):
+            return orjson.dumps(value).decode()
         return ";".join(value)
     if name == "attributes":
         return orjson.dumps(value).decode() if value else ""
@@ -514,7 +538,10 @@ async def export_file(
     actor: Actor,
     progress: Progress | None = None,
 ) -> int:
-    """Write every visible, active record of `kind` to `path`; returns the count."""
+    """Write every visible, active record of `kind` to `path`; returns the count.
+
+    `progress` is called after each chunk with the number of records written so far.
+    """
     _check_kind(kind)
     is_csv = _format_of(path, fmt) == "csv"
     if kind == "customers":
@@ -536,7 +563,7 @@ async def export_file(
                     writer.write({name: row[name] for name in columns})
                 written += len(rows)
                 if progress is not None and rows:
-                    progress(len(rows))
+                    progress(written)
                 if len(rows) < EXPORT_CHUNK:
                     break
                 last = rows[-1]["id"]

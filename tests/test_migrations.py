@@ -20,10 +20,10 @@ async def scratch_url(backend: str, tmp_path, database_url: str) -> AsyncIterato
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
         return
-    base, _, _ = PG_URL.rpartition("/")
-    url = f"{base}/mutual_test_migrations"
+    url = f"{PG_URL}_migrations"
     await _fresh_postgres(url)
     yield url
+    await _fresh_postgres(url, drop_only=True)
 
 
 async def test_an_empty_database_migrates_to_head_without_drift(scratch_url):
@@ -48,8 +48,13 @@ async def test_downgrade_and_upgrade_keep_working_with_rows_in_the_tables(scratc
                 session,
                 SYSTEM,
                 customer.id,
-                {"channel": "store", "direction": "inbound", "kind": "purchase",
-                 "amount": "12.50", "currency": "EUR"},
+                {
+                    "channel": "store",
+                    "direction": "inbound",
+                    "kind": "purchase",
+                    "amount": "12.50",
+                    "currency": "EUR",
+                },
             )
         # Down one revision with rows in every table, then up again.
         await migrate.downgrade(scratch_url, "-1")
@@ -63,7 +68,9 @@ async def test_downgrade_and_upgrade_keep_working_with_rows_in_the_tables(scratc
             assert count == 1 and again.id is not None
             if database.sqlite:
                 hits = await session.execute(
-                    text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH 'keep*'")
+                    text(
+                        "SELECT rowid FROM customer_fts WHERE customer_fts MATCH 'keep*'"
+                    )
                 )
                 assert [r[0] for r in hits] == [again.id]
     finally:

@@ -87,11 +87,23 @@ def clean_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         elif name == "attributes":
             cleaned[name] = clean_attributes(errors, name, value)
         elif name == "owner_id":
+            valid = value is None or (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and 0 < value < 2**31
+            )
+            if not valid:
+                errors.add(name, "INVALID", "owner_id must be a staff member's ID.")
             cleaned[name] = value
         else:
             cleaned[name] = clean_text(errors, name, value, max_length=200)
     errors.raise_if_any()
     return cleaned
+
+
+def email_key(email: str | None) -> str | None:
+    """The form emails are unique in: case-insensitive."""
+    return email.strip().lower() if email else None
 
 
 def derive(customer: Customer) -> None:
@@ -101,7 +113,7 @@ def derive(customer: Customer) -> None:
         customer.display_name = (
             names or customer.company or customer.email or customer.phone or "Unnamed"
         )[:200]
-    customer.email_key = customer.email.lower() if customer.email else None
+    customer.email_key = email_key(customer.email)
     customer.search_text = search_document(
         (
             customer.given_name,

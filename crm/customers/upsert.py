@@ -1,4 +1,11 @@
-"""Bulk create-or-update of customers for partners and importers, set-based."""
+"""Bulk create-or-update of customers for partners and importers, set-based.
+
+A row matches a customer by external_ref, else by email (case-insensitive); a new
+external_ref whose email belongs to a customer without one adopts that customer.
+Matched rows change only the keys they give; unmatched rows create customers.
+Every check runs before anything is written, so REJECT_EVERYTHING can refuse the
+whole batch and REJECT_FAILED_ROWS never writes half a row.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,13 @@ from crm.actors import Actor
 from crm.columns import utcnow
 from crm.customers import policies, repository
 from crm.customers.models import Customer
-from crm.customers.service import clean_fields, derive, flush_unique, snapshot
+from crm.customers.service import (
+    clean_fields,
+    derive,
+    email_key,
+    flush_unique,
+    snapshot,
+)
 from crm.errors import BadInput, ValidationFailed
 from crm.staff.models import StaffMember
 
@@ -63,11 +76,6 @@ class _Plan:
     fields: dict[str, Any]
     target: Customer | None = None
     errors: list[RowError] = field(default_factory=list)
-
-
-def email_key(email: str | None) -> str | None:
-    """The unique form of an email address (as `derive` stores it)."""
-    return email.lower() if email else None
 
 
 def _clean_row(index: int, row: Any) -> _Plan:
@@ -183,6 +191,7 @@ async def upsert_customers(
 ) -> UpsertResult:
     """Create or partially update customers matched by external_ref or email."""
     policies.can_write(actor)
+    policy = ErrorPolicy(policy)
     if len(rows) > MAX_ROWS:
         raise BadInput(
             f"At most {MAX_ROWS} rows per call; got {len(rows)}. Split the batch.",
