@@ -249,7 +249,6 @@ async def _seed(
     from crm.demo import seed_demo
 
     async def work(database: Database) -> Any:
-        await _ensure_admin(database)
         with tqdm(
             total=customers, unit="customers", disable=quiet, desc="Seeding"
         ) as bar:

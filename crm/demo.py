@@ -3,20 +3,24 @@
 Purchases follow a BG/NBD-like story: each buyer has a gamma-distributed purchase
 rate and, after every purchase, drops out for good with a beta-distributed
 probability, so some customers keep buying and others stop. November and December
-sell more (thinning of the purchase process), spend per customer is lognormal,
-and refunds, support contacts, campaigns, visits, feedback and notes surround it.
-Everything is drawn with numpy from one seed and written in bulk (COPY on
-PostgreSQL, executemany on SQLite) in one transaction, so a failed seed leaves
-nothing behind and a second seed is refused.
+sell more (thinning of the purchase process), spend per customer is lognormal, and
+refunds, support contacts, campaigns, visits, feedback and notes surround it.
+
+Everything is drawn with numpy from one seed, then written in bulk in one
+transaction (a failed seed leaves nothing behind): COPY on PostgreSQL,
+executemany on SQLite.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from itertools import repeat
 from typing import Any, NamedTuple, cast
 
@@ -24,12 +28,13 @@ import numpy as np
 import orjson
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm import events
 from crm.actors import SystemActor
 from crm.customers.models import Customer, LifecycleStage
 from crm.customers.service import derive
-from crm.db import Database
+from crm.db import Database, metadata
 from crm.errors import BadInput, Conflict
 from crm.interactions.models import Interaction, Source
 from crm.staff import service as staff_service
@@ -47,7 +52,7 @@ _START64 = np.datetime64(START.replace(tzinfo=None), "s")
 # fmt: off
 # Relative purchase intensity by month, January first.
 SEASON = np.array([0.85, 0.8, 0.9, 0.95, 1.0, 0.95, 0.9, 0.9, 1.0, 1.05, 1.55, 1.9])
-STAFF = (  # email, display name, role; the manager and agents own accounts
+STAFF = (  # email, display name, role; slots 1-3 (manager, agents) own accounts
     ("admin@mutual.example", "Admin", "admin"),
     ("manager@mutual.example", "Morgan Lee", "manager"),
     ("agent1@mutual.example", "Sam Rivera", "agent"),
@@ -55,21 +60,45 @@ STAFF = (  # email, display name, role; the manager and agents own accounts
     ("analyst@mutual.example", "Kim Novak", "analyst"),
 )
 OWNER_SLOTS, OWNER_WEIGHTS = (1, 2, 3), (0.2, 0.4, 0.4)
-# code | weight | currency | dialling code | time zones | given | family | suffix
+# Per locale: "code weight currency dialling-code time-zones company-suffix",
+# then given names, then family names.
 _LOCALE_TABLE = """
-de-DE|.17|EUR|49|Europe/Berlin|Lukas,Hannah,Jürgen,Sophie,Maximilian,Lena,Jörg,Anja,Felix,Marie|Müller,Schmidt,Schäfer,Weiß,Groß,Becker,Hoffmann,Köhler,Wagner,Koch|GmbH
-fr-FR|.13|EUR|33|Europe/Paris|Léa,Chloé,Hélène,François,Gaëlle,Zoé,Mathéo,Camille,Julien,Noémie|Dubois,Lefèvre,Girard,Moreau,Laurent,Bernard,Fournier,Rousseau,Mercier,Faure|SARL
-es-ES|.10|EUR|34|Europe/Madrid,Atlantic/Canary|José,María,Sofía,Álvaro,Iñigo,Lucía,Javier,Carmen,Raúl,Begoña|García,Martínez,Núñez,Fernández,Pérez,López,Sánchez,Gómez,Ibáñez,Ruiz|S.L.
-it-IT|.08|EUR|39|Europe/Rome|Giulia,Francesco,Niccolò,Chiara,Lorenzo,Martina,Matteo,Alessia,Andrea,Federica|Rossi,Russo,Esposito,Bianchi,Romano,Colombo,Ricci,Marino,Greco,Bruno|S.r.l.
-nl-NL|.08|EUR|31|Europe/Amsterdam|Daan,Sanne,Bram,Zoë,Anouk,Sem,Fleur,Jeroen,Lotte,Thijs|de Vries,Jansen,van Dijk,Bakker,Visser,Smit,de Jong,Mulder,Bos,van den Berg|B.V.
-pl-PL|.06|EUR|48|Europe/Warsaw|Łukasz,Agnieszka,Małgorzata,Paweł,Katarzyna,Michał,Zofia,Piotr,Joanna,Wojciech|Kowalski,Wiśniewski,Wójcik,Zieliński,Nowak,Lewandowski,Kamiński,Dąbrowski,Szymański,Woźniak|Sp. z o.o.
-pt-PT|.04|EUR|351|Europe/Lisbon,Atlantic/Azores|João,Inês,Tomás,Beatriz,Gonçalo,Leonor,Rodrigo,Mariana,Duarte,Matilde|Silva,Santos,Gonçalves,Conceição,Ferreira,Pereira,Costa,Sousa,Rodrigues,Simões|Lda.
-sv-SE|.04|EUR|46|Europe/Stockholm|Åsa,Björn,Linnéa,Oskar,Elsa,Måns,Ingrid,Göran,Saga,Erik|Andersson,Johansson,Lindström,Öberg,Karlsson,Nilsson,Ström,Åkesson,Berg,Holm|AB
-da-DK|.04|EUR|45|Europe/Copenhagen|Søren,Mette,Frederik,Ida,Rasmus,Astrid,Jens,Freja,Mads,Signe|Nørgaard,Jørgensen,Hansen,Nielsen,Sørensen,Christensen,Møller,Larsen,Kjær,Thomsen|ApS
-en-GB|.14|GBP|44|Europe/London,Europe/Dublin|Oliver,Amelia,Harry,Isla,George,Siobhán,Noah,Olivia,Jack,Zoë|Smith,Jones,Taylor,Brown,O'Brien,Evans,Thomas,Roberts,Walker,McAllister|Ltd
-en-US|.12|USD|1|America/New_York,America/Chicago,America/Denver,America/Los_Angeles|James,Mary,Michael,Jennifer,Renée,David,Ashley,André,Emily,Daniel|Johnson,Williams,Miller,Davis,Rodriguez,Nguyen,Anderson,Jackson,Harris,Clark|Inc.
+de-DE .17 EUR 49 Europe/Berlin GmbH
+    Lukas,Hannah,Jürgen,Sophie,Maximilian,Lena,Jörg,Anja,Felix,Marie
+    Müller,Schmidt,Schäfer,Weiß,Groß,Becker,Hoffmann,Köhler,Wagner,Koch
+fr-FR .13 EUR 33 Europe/Paris SARL
+    Léa,Chloé,Hélène,François,Gaëlle,Zoé,Mathéo,Camille,Julien,Noémie
+    Dubois,Lefèvre,Girard,Moreau,Laurent,Bernard,Fournier,Rousseau,Mercier,Faure
+es-ES .10 EUR 34 Europe/Madrid,Atlantic/Canary S.L.
+    José,María,Sofía,Álvaro,Iñigo,Lucía,Javier,Carmen,Raúl,Begoña
+    García,Martínez,Núñez,Fernández,Pérez,López,Sánchez,Gómez,Ibáñez,Ruiz
+it-IT .08 EUR 39 Europe/Rome S.r.l.
+    Giulia,Francesco,Niccolò,Chiara,Lorenzo,Martina,Matteo,Alessia,Andrea
+    Rossi,Russo,Esposito,Bianchi,Romano,Colombo,Ricci,Marino,Greco,Bruno
+nl-NL .08 EUR 31 Europe/Amsterdam B.V.
+    Daan,Sanne,Bram,Zoë,Anouk,Sem,Fleur,Jeroen,Lotte,Thijs
+    de Vries,Jansen,van Dijk,Bakker,Visser,Smit,de Jong,Mulder,Bos,van den Berg
+pl-PL .06 EUR 48 Europe/Warsaw Sp. z o.o.
+    Łukasz,Agnieszka,Małgorzata,Paweł,Katarzyna,Michał,Zofia,Piotr,Joanna
+    Kowalski,Wiśniewski,Wójcik,Zieliński,Nowak,Kamiński,Dąbrowski,Woźniak
+pt-PT .04 EUR 351 Europe/Lisbon,Atlantic/Azores Lda.
+    João,Inês,Tomás,Beatriz,Gonçalo,Leonor,Rodrigo,Mariana,Duarte,Matilde
+    Silva,Santos,Gonçalves,Conceição,Ferreira,Pereira,Costa,Sousa,Simões
+sv-SE .04 EUR 46 Europe/Stockholm AB
+    Åsa,Björn,Linnéa,Oskar,Elsa,Måns,Ingrid,Göran,Saga,Erik
+    Andersson,Johansson,Lindström,Öberg,Karlsson,Nilsson,Ström,Åkesson,Holm
+da-DK .04 EUR 45 Europe/Copenhagen ApS
+    Søren,Mette,Frederik,Ida,Rasmus,Astrid,Jens,Freja,Mads,Signe
+    Nørgaard,Jørgensen,Hansen,Nielsen,Sørensen,Christensen,Møller,Kjær
+en-GB .14 GBP 44 Europe/London,Europe/Dublin Ltd
+    Oliver,Amelia,Harry,Isla,George,Siobhán,Noah,Olivia,Jack,Zoë
+    Smith,Jones,Taylor,Brown,O'Brien,Evans,Thomas,Roberts,Walker,McAllister
+en-US .12 USD 1 America/New_York,America/Chicago,America/Los_Angeles Inc.
+    James,Mary,Michael,Jennifer,Renée,David,Ashley,André,Emily,Daniel
+    Johnson,Williams,Miller,Davis,Rodriguez,Nguyen,Anderson,Jackson,Harris
 """
 FX_TO_EUR = {"EUR": 1.0, "GBP": 1.17, "USD": 0.92}  # only to rank customers
+# Reserved example domains: demo addresses can never reach a real mailbox.
 DOMAINS = ("example.com", "example.net", "example.org", "mail.example", "post.example")
 EMAIL_FORMATS = ("{g}.{f}", "{g}{f}", "{i}{f}", "{g}_{f}", "{f}.{g}", "{g}.{f}{y}")
 COMPANY_WORDS = ("Atlas", "Nordwind", "Bluebird", "Kestrel", "Lumen", "Orbit", "Cedar",
@@ -81,7 +110,7 @@ ACQUISITION = ("organic_search", "paid_search", "social", "referral", "email",
 INDUSTRIES = ("retail", "hospitality", "manufacturing", "services", "education")
 WEB_SECTIONS = ("new arrivals", "winter jackets", "running shoes", "home & living",
                 "gift cards", "sale items", "accessories")
-SUPPORT = (
+SUPPORT = (  # subject, body
     ("Where is my parcel?", "Tracking link resent; parcel is with the courier."),
     ("Item arrived damaged", "Photos received; replacement dispatched."),
     ("Wrong size delivered", "Exchange arranged with a prepaid label."),
@@ -92,7 +121,7 @@ SUPPORT = (
     ("Refund status", "Refund confirmed; 3-5 working days to appear."),
 )
 NOTES = ("Prefers to be contacted by email.", "Interested in the loyalty programme.",
-         "Asked for a quote for a bulk order.", "Birthday in spring; consider a voucher.",
+         "Asked for a quote for a bulk order.", "Birthday in spring: send a voucher.",
          "Had a poor delivery experience last year; handle with care.",
          "Call back after the holidays.")
 FEEDBACK = {  # by rating: 8-10, 5-7, 0-4
@@ -125,22 +154,38 @@ class Locale(NamedTuple):
     currency: str
     dial: str
     zones: tuple[str, ...]
+    suffix: str
     given: tuple[str, ...]
     family: tuple[str, ...]
-    suffix: str
-
-    @classmethod
-    def parse(cls, row: str) -> Locale:
-        code, weight, currency, dial, zones, given, family, suffix = row.split("|")
-        return cls(code, float(weight), currency, dial, *(
-            tuple(x.split(",")) for x in (zones, given, family)), suffix)  # fmt: skip
 
 
-LOCALES = tuple(Locale.parse(row) for row in _LOCALE_TABLE.strip().splitlines())
+def _locales(table: str) -> tuple[Locale, ...]:
+    lines = [line.strip() for line in table.strip().splitlines()]
+    found = []
+    for head, given, family in zip(lines[::3], lines[1::3], lines[2::3], strict=True):
+        code, weight, currency, dial, zones, suffix = head.split(" ", 5)
+        found.append(
+            Locale(
+                code,
+                float(weight),
+                currency,
+                dial,
+                tuple(zones.split(",")),
+                suffix,
+                tuple(given.split(",")),
+                tuple(family.split(",")),
+            )
+        )
+    return tuple(found)
+
+
+LOCALES = _locales(_LOCALE_TABLE)
 
 
 @dataclass
 class DemoSummary:
+    """What a seed wrote; `staff` counts the members it created (not reused)."""
+
     customers: int
     interactions: int
     staff: int
@@ -148,7 +193,10 @@ class DemoSummary:
 
 
 class _Draft:
-    """The fields `derive` reads and writes, without a mapped instance's cost."""
+    """The fields `derive` reads and writes, without a mapped instance's cost.
+
+    Building 100,000 `Customer` objects takes ~40 s; this takes under one.
+    """
 
     def __init__(self, given: str, family: str, email: str, company: str | None):
         self.given_name, self.family_name = given, family
@@ -158,14 +206,17 @@ class _Draft:
         self.search_text = ""
 
 
+_TRANSLITERATE: dict[str, str | int | None] = {"ł": "l", "ø": "o", "æ": "ae"}
+
+
+@cache
 def _ascii(name: str) -> str:
-    folded = fold(name).translate(str.maketrans({"ł": "l", "ø": "o", "æ": "ae"}))
+    folded = fold(name).translate(str.maketrans(_TRANSLITERATE))
     return "".join(ch for ch in folded if ch.isascii() and ch.isalnum())
 
 
 def _stamps(days: np.ndarray) -> np.ndarray:
-    seconds = np.round(days * 86400).astype("int64")
-    return _START64 + seconds.astype("timedelta64[s]")
+    return _START64 + np.round(days * 86400).astype("int64").astype("timedelta64[s]")
 
 
 def _month(days: np.ndarray) -> np.ndarray:
@@ -178,7 +229,7 @@ def _datetimes(days: np.ndarray) -> list[datetime]:
 
 
 def _pick(
-    rng: np.random.Generator, options: Sequence[str], p: Sequence[float], size: int
+    rng: np.random.Generator, options: Sequence[Any], p: Sequence[float], size: int
 ) -> np.ndarray:
     return np.array(options, dtype=object)[rng.choice(len(options), size, p=p)]
 
@@ -197,11 +248,11 @@ def _between(
     return cust, lo[cust] + rng.random(cust.size) * (hi[cust] - lo[cust])
 
 
-def _purchases(
+def _purchase_days(
     rng: np.random.Generator, first_seen: np.ndarray, buyer: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(customer, day) of every purchase: BG/NBD with seasonal thinning."""
-    rate = rng.gamma(0.9, 3.2, first_seen.size) / 365 * SEASON.max()  # per day
+    rate = rng.gamma(0.9, 4.0, first_seen.size) / 365 * SEASON.max()  # per day
     dropout = rng.beta(1.3, 5.0, first_seen.size)
     idx = np.flatnonzero(buyer)
     t = first_seen[idx] + rng.exponential(10.0, idx.size)
@@ -221,26 +272,50 @@ def _purchases(
 
 
 class _Interactions:
-    """Interaction columns gathered kind by kind, then sorted by customer and time."""
+    """Interaction columns gathered kind by kind, then sorted by customer and time.
 
-    NUMERIC = {"cust": 0, "day": 0.0, "amount": -1, "cost": -1, "rating": -1}
-    TEXT = ("kind", "channel", "direction", "visibility", "subject", "body")
+    Missing values are -1 (money in cents, rating), NaN (sentiment) or None.
+    """
 
     def __init__(self) -> None:
         self.parts: dict[str, list[np.ndarray]] = {}
 
-    def add(self, cust: np.ndarray, day: np.ndarray, **given: Any) -> None:
-        given = {"cust": cust, "day": day, "visibility": "internal", **given}
-        given.setdefault("sentiment", np.full(cust.size, np.nan))
-        for name in (*self.NUMERIC, "sentiment", *self.TEXT):
-            value = given.get(name, self.NUMERIC.get(name))
-            if isinstance(value, np.ndarray):
-                value = value.astype(object) if name in self.TEXT else value
-            else:
-                value = np.full(cust.size, value, dtype=object)
-                if name in self.NUMERIC:
-                    value = value.astype("int64")
-            self.parts.setdefault(name, []).append(value)
+    def add(
+        self,
+        cust: np.ndarray,
+        day: np.ndarray,
+        *,
+        kind: str,
+        channel: Any,
+        direction: str,
+        visibility: str = "internal",
+        subject: Any = None,
+        body: Any = None,
+        amount: Any = -1,
+        cost: Any = -1,
+        rating: Any = -1,
+        sentiment: Any = np.nan,
+    ) -> None:
+        for name, value, dtype in (
+            ("cust", cust, "int64"),
+            ("day", day, "float64"),
+            ("kind", kind, object),
+            ("channel", channel, object),
+            ("direction", direction, object),
+            ("visibility", visibility, object),
+            ("subject", subject, object),
+            ("body", body, object),
+            ("amount", amount, "int64"),
+            ("cost", cost, "int64"),
+            ("rating", rating, "int64"),
+            ("sentiment", sentiment, "float64"),
+        ):
+            column = (
+                value.astype(dtype)
+                if isinstance(value, np.ndarray)
+                else np.full(cust.size, value, dtype=dtype)
+            )
+            self.parts.setdefault(name, []).append(column)
 
     def build(self) -> dict[str, np.ndarray]:
         cols = {k: np.concatenate(v) for k, v in self.parts.items()}
@@ -254,44 +329,106 @@ class DemoPlan:
 
     customers: dict[str, list[Any]]
     currency: np.ndarray
-    owner_slot: np.ndarray
+    owner_slot: np.ndarray  # index into STAFF, -1 for no owner
     interactions: dict[str, np.ndarray]
+
+
+@dataclass
+class _Base:
+    """What is drawn per customer before their history."""
+
+    n: int
+    first_seen: np.ndarray  # days after START
+    currency: np.ndarray
+    b2b: np.ndarray
+    newsletter: np.ndarray
 
 
 def plan_demo(n: int, seed: int) -> DemoPlan:
     """Draw every customer and interaction; the same (n, seed) gives the same plan."""
     rng = np.random.default_rng(seed)
-    first_seen = np.sort(HISTORY_DAYS * rng.random(n) ** 0.8)  # a growing business
     loc = rng.choice(len(LOCALES), n, p=[x.weight for x in LOCALES])
-    currency = np.array([x.currency for x in LOCALES], dtype=object)[loc]
-    b2b = rng.random(n) < 0.12
-    newsletter = rng.random(n) < 0.55
-    p_cust, p_day = _purchases(rng, first_seen, rng.random(n) < 0.8)
-    purchases = np.bincount(p_cust, minlength=n)
+    base = _Base(
+        n=n,
+        first_seen=np.sort(HISTORY_DAYS * rng.random(n) ** 0.8),  # growing business
+        currency=np.array([x.currency for x in LOCALES], dtype=object)[loc],
+        b2b=rng.random(n) < 0.12,
+        newsletter=rng.random(n) < 0.55,
+    )
     out = _Interactions()
+    p_cust, p_day = _purchase_days(rng, base.first_seen, rng.random(n) < 0.8)
+    revenue = _orders(rng, base, p_cust, p_day, out)
+    purchases = np.bincount(p_cust, minlength=n)
+    last_buy = np.full(n, -1.0)
+    np.maximum.at(last_buy, p_cust, p_day)
+    recent = last_buy >= HISTORY_DAYS - RECENT_DAYS
+    # Visits and contacts wind down after a churned buyer's last purchase.
+    active_end = np.where(
+        (purchases > 0) & ~recent,
+        np.minimum(last_buy + 60, HISTORY_DAYS),
+        HISTORY_DAYS,
+    )
+    fx = np.array([FX_TO_EUR[c] for c in base.currency.tolist()])
+    vip = revenue * fx >= max(1.0, float(np.quantile(revenue * fx, 0.97)))
+    visited_lately = _visits(rng, base, purchases, active_end, out)
+    _support(rng, base, purchases, active_end, out)
+    _campaigns_and_notes(rng, base, vip, out)
 
-    level = rng.lognormal(np.log(38), 0.85, n) * np.where(b2b, 3.5, 1.0)
+    stage = np.select(
+        [purchases == 0, recent],
+        [
+            np.where(
+                visited_lately, LifecycleStage.PROSPECT.value, LifecycleStage.LEAD.value
+            ),
+            LifecycleStage.ACTIVE.value,
+        ],
+        LifecycleStage.CHURNED.value,
+    )
+    owned = rng.random(n) < np.select([base.b2b, vip], [0.9, 0.8], 0.05)
+    owner_slot = np.where(owned, rng.choice(OWNER_SLOTS, n, p=OWNER_WEIGHTS), -1)
+    interactions = out.build()
+    monetary = interactions["amount"] >= 0
+    last_money = base.first_seen.copy()  # updated_at: the latest purchase or refund
+    np.maximum.at(
+        last_money, interactions["cust"][monetary], interactions["day"][monetary]
+    )
+    customers = _customers(rng, loc, base, vip, purchases)
+    customers["lifecycle_stage"] = stage.astype(object).tolist()
+    customers["created_at"] = _datetimes(base.first_seen)
+    customers["updated_at"] = _datetimes(last_money)
+    return DemoPlan(customers, base.currency, owner_slot, interactions)
+
+
+def _orders(
+    rng: np.random.Generator,
+    base: _Base,
+    p_cust: np.ndarray,
+    p_day: np.ndarray,
+    out: _Interactions,
+) -> np.ndarray:
+    """Add purchases, refunds and reviews; return each net revenue in cents."""
+    level = rng.lognormal(np.log(38), 0.85, base.n) * np.where(base.b2b, 3.5, 1.0)
     festive = np.where(np.isin(_month(p_day), (10, 11)), 1.15, 1.0)
     noise = rng.lognormal(0, 0.45, p_cust.size)
-    p_cents = np.maximum(100, np.round(100 * level[p_cust] * noise * festive))
-    p_cents = p_cents.astype("int64")
-    p_channel = np.where(
-        b2b[p_cust],
+    cents = np.maximum(100, np.round(100 * level[p_cust] * noise * festive))
+    cents = cents.astype("int64")
+    channel = np.where(
+        base.b2b[p_cust],
         _pick(rng, ("web", "phone", "email"), (0.5, 0.3, 0.2), p_cust.size),
         _pick(rng, ("web", "store", "phone"), (0.62, 0.33, 0.05), p_cust.size),
     )
-    order_no = np.empty(p_cust.size, dtype="int64")
-    order_no[np.argsort(p_day, kind="stable")] = np.arange(p_cust.size) + 100_001
-    orders = np.array([f"#{k}" for k in order_no.tolist()], dtype=object)
+    number = np.empty(p_cust.size, dtype="int64")
+    number[np.argsort(p_day, kind="stable")] = np.arange(p_cust.size) + 100_001
+    orders = np.array([f"order #{k}" for k in number.tolist()], dtype=object)
     out.add(
         p_cust,
         p_day,
         kind="purchase",
-        channel=p_channel,
+        channel=channel,
         direction="inbound",
         visibility="shared",
-        subject="Order " + orders,
-        amount=p_cents,
+        subject="Your " + orders,
+        amount=cents,
     )
 
     r = np.flatnonzero(rng.random(p_cust.size) < 0.05)
@@ -299,67 +436,17 @@ def plan_demo(n: int, seed: int) -> DemoPlan:
     r, r_day = r[r_day < HISTORY_DAYS], r_day[r_day < HISTORY_DAYS]
     partial = rng.random(r.size) < 0.35
     share = np.where(partial, rng.uniform(0.2, 0.8, r.size), 1.0)
-    r_cents = np.maximum(100, np.round(p_cents[r] * share)).astype("int64")
+    r_cents = np.maximum(100, np.round(cents[r] * share)).astype("int64")
     out.add(
         p_cust[r],
         r_day,
         kind="refund",
+        channel=np.where(channel[r] == "store", "store", "email"),
         direction="inbound",
-        channel=np.where(p_channel[r] == "store", "store", "email"),
         visibility="shared",
-        subject="Refund for order " + orders[r],
-        body=np.where(
-            partial, "Partial refund: item returned.", "Full refund: order returned."
-        ),
+        subject="Refund for " + orders[r],
+        body=np.where(partial, "Partial refund: item returned.", "Order returned."),
         amount=r_cents,
-    )
-
-    revenue = np.bincount(p_cust, p_cents, n) - np.bincount(p_cust[r], r_cents, n)
-    revenue_eur = revenue * np.array([FX_TO_EUR[c] for c in currency.tolist()])
-    vip = revenue_eur >= max(1.0, float(np.quantile(revenue_eur, 0.97)))
-    last_buy = np.full(n, -1.0)
-    np.maximum.at(last_buy, p_cust, p_day)
-    recent = last_buy >= HISTORY_DAYS - RECENT_DAYS
-    # Visits and contacts wind down after a churned buyer's last purchase.
-    churned = (purchases > 0) & ~recent
-    active_end = np.where(
-        churned, np.minimum(last_buy + 60, HISTORY_DAYS), HISTORY_DAYS
-    )
-
-    v_cust, v_day = _between(
-        rng, first_seen, active_end, rng.poisson(0.8 + 0.45 * purchases)
-    )
-    v_store = rng.random(v_cust.size) < 0.2
-    sections = np.array([f"Browsed {s}" for s in WEB_SECTIONS], dtype=object)
-    browsed = sections[rng.integers(0, sections.size, v_cust.size)]
-    out.add(
-        v_cust,
-        v_day,
-        kind="visit",
-        direction="inbound",
-        channel=np.where(v_store, "store", "web"),
-        subject=np.where(v_store, "Store visit", browsed),
-    )
-
-    contacts = (0.08 + 0.12 * purchases) * np.where(b2b, 1.5, 1.0)
-    s_cust, s_day = _between(rng, first_seen, active_end, rng.poisson(contacts))
-    size = s_cust.size
-    s_channel = _pick(rng, ("phone", "email", "chat"), (0.35, 0.4, 0.25), size)
-    topic = rng.integers(0, len(SUPPORT), size)
-    rating, sentiment = _rating_sentiment(rng, size)
-    cost = np.select([s_channel == "phone", s_channel == "email"], [7.5, 3.0], 2.0)
-    cost = np.round(100 * cost * rng.lognormal(0, 0.5, size)).astype("int64")
-    out.add(
-        s_cust,
-        s_day,
-        kind="support",
-        channel=s_channel,
-        direction="inbound",
-        subject=np.array([SUPPORT[k][0] for k in topic], dtype=object),
-        body=np.array([SUPPORT[k][1] for k in topic], dtype=object),
-        cost=np.maximum(cost, 1),
-        rating=np.where(rng.random(size) < 0.4, rating, -1),
-        sentiment=np.where(rng.random(size) < 0.65, sentiment, np.nan),
     )
 
     f = np.flatnonzero(rng.random(p_cust.size) < 0.08)
@@ -374,96 +461,128 @@ def plan_demo(n: int, seed: int) -> DemoPlan:
         p_cust[f],
         f_day,
         kind="feedback",
-        direction="inbound",
         channel=_pick(rng, ("web", "email"), (0.7, 0.3), f.size),
+        direction="inbound",
         visibility="shared",
-        subject="Review of order " + orders[f],
+        subject="Review of " + orders[f],
         body=np.array(says, dtype=object),
         rating=rating,
         sentiment=sentiment,
     )
+    n = base.n
+    return np.bincount(p_cust, cents, n) - np.bincount(p_cust[r], r_cents, n)
 
+
+def _visits(
+    rng: np.random.Generator,
+    base: _Base,
+    purchases: np.ndarray,
+    active_end: np.ndarray,
+    out: _Interactions,
+) -> np.ndarray:
+    """Add web and store visits; return who visited in the last 90 days."""
+    counts = rng.poisson(1.2 + 0.6 * purchases)
+    cust, day = _between(rng, base.first_seen, active_end, counts)
+    store = rng.random(cust.size) < 0.2
+    sections = np.array([f"Browsed {s}" for s in WEB_SECTIONS], dtype=object)
+    browsed = sections[rng.integers(0, sections.size, cust.size)]
+    out.add(
+        cust,
+        day,
+        kind="visit",
+        channel=np.where(store, "store", "web"),
+        direction="inbound",
+        subject=np.where(store, "Store visit", browsed),
+    )
+    lately = np.zeros(base.n, dtype=bool)
+    lately[cust[day >= HISTORY_DAYS - 90]] = True
+    return lately
+
+
+def _support(
+    rng: np.random.Generator,
+    base: _Base,
+    purchases: np.ndarray,
+    active_end: np.ndarray,
+    out: _Interactions,
+) -> None:
+    contacts = (0.08 + 0.12 * purchases) * np.where(base.b2b, 1.5, 1.0)
+    cust, day = _between(rng, base.first_seen, active_end, rng.poisson(contacts))
+    size = cust.size
+    channel = _pick(rng, ("phone", "email", "chat"), (0.35, 0.4, 0.25), size)
+    topic = rng.integers(0, len(SUPPORT), size)
+    rating, sentiment = _rating_sentiment(rng, size)
+    cost = np.select([channel == "phone", channel == "email"], [7.5, 3.0], 2.0)
+    cost = np.round(100 * cost * rng.lognormal(0, 0.5, size)).astype("int64")
+    out.add(
+        cust,
+        day,
+        kind="support",
+        channel=channel,
+        direction="inbound",
+        subject=np.array([SUPPORT[k][0] for k in topic], dtype=object),
+        body=np.array([SUPPORT[k][1] for k in topic], dtype=object),
+        cost=np.maximum(cost, 1),
+        rating=np.where(rng.random(size) < 0.4, rating, -1),
+        sentiment=np.where(rng.random(size) < 0.65, sentiment, np.nan),
+    )
+
+
+def _campaigns_and_notes(
+    rng: np.random.Generator, base: _Base, vip: np.ndarray, out: _Interactions
+) -> None:
     sends = 10 + np.arange(HISTORY_DAYS // 30) * 30.4 + 8 / 24  # monthly, 08:00 UTC
     titles = [CAMPAIGNS[d.month - 1].format(year=d.year) for d in _datetimes(sends)]
-    gets = (sends[None, :] > first_seen[:, None]) & newsletter[:, None]
-    c_cust, c_k = np.nonzero(gets & (rng.random(gets.shape) < 0.6))
+    gets = (sends[None, :] > base.first_seen[:, None]) & base.newsletter[:, None]
+    cust, k = np.nonzero(gets & (rng.random(gets.shape) < 0.75))
     out.add(
-        c_cust,
-        sends[c_k],
+        cust,
+        sends[k],
         kind="campaign",
         channel="email",
         direction="outbound",
-        subject=np.array(titles, dtype=object)[c_k],
+        subject=np.array(titles, dtype=object)[k],
     )
-
-    n_cust, n_day = _between(
-        rng, first_seen, np.full(n, float(HISTORY_DAYS)), rng.poisson(0.1 + b2b + vip)
-    )
-    notes = np.array(NOTES, dtype=object)[rng.integers(0, len(NOTES), n_cust.size)]
-    out.add(
-        n_cust, n_day, kind="note", channel="other", direction="outbound", body=notes
-    )
-
-    visited = np.zeros(n, dtype=bool)
-    visited[v_cust[v_day >= HISTORY_DAYS - 90]] = True
-    stage = np.select(
-        [purchases == 0, recent],
-        [
-            np.where(visited, LifecycleStage.PROSPECT.value, LifecycleStage.LEAD.value),
-            LifecycleStage.ACTIVE.value,
-        ],
-        LifecycleStage.CHURNED.value,
-    ).astype(object)
-    last_money = np.maximum(first_seen, last_buy)
-    np.maximum.at(last_money, p_cust[r], r_day)
-    owned = rng.random(n) < np.select([b2b, vip], [0.9, 0.8], 0.05)
-    owner_slot = np.where(owned, rng.choice(OWNER_SLOTS, n, p=OWNER_WEIGHTS), -1)
-    customers = _customer_columns(rng, loc, b2b, newsletter, vip, purchases)
-    customers["lifecycle_stage"] = stage.tolist()
-    customers["created_at"] = _datetimes(first_seen)
-    customers["updated_at"] = _datetimes(last_money)
-    return DemoPlan(customers, currency, owner_slot, out.build())
+    counts = rng.poisson(0.1 + base.b2b + vip)  # account managers write more
+    end = np.full(base.n, float(HISTORY_DAYS))
+    cust, day = _between(rng, base.first_seen, end, counts)
+    notes = np.array(NOTES, dtype=object)[rng.integers(0, len(NOTES), cust.size)]
+    out.add(cust, day, kind="note", channel="other", direction="outbound", body=notes)
 
 
-def _customer_columns(
+def _customers(
     rng: np.random.Generator,
     loc: np.ndarray,
-    b2b: np.ndarray,
-    newsletter: np.ndarray,
+    base: _Base,
     vip: np.ndarray,
     purchases: np.ndarray,
 ) -> dict[str, list[Any]]:
-    n = loc.size
-    name_i = rng.integers(0, 10, (n, 2))
-    zone_u, fmt_i, domain_i = (
-        rng.random(n),
-        rng.integers(0, 6, n),
-        rng.integers(0, 5, n),
-    )
-    year = rng.integers(60, 100, n) % 100
+    n = base.n
+    name_u, zone_u = rng.random((n, 2)), rng.random(n)
+    form_i, domain_i = rng.integers(0, len(EMAIL_FORMATS), n), rng.integers(0, 5, n)
+    year = rng.integers(60, 100, n)
     shouty = rng.random(n) < 0.04  # typed in capitals: email_key must fold it
     phone_on = rng.random(n) < 0.78
     phone = rng.integers(100, 1000, n), rng.integers(1_000_000, 10_000_000, n)
-    company_i = rng.integers(0, len(COMPANY_WORDS), n), rng.integers(0, 9, n)
-    acquisition, industry = rng.integers(0, 7, n), rng.integers(0, 5, n)
-    cols: dict[str, list[Any]] = {name: [] for name in CUSTOMER_COLUMNS}
+    word_i, kind_i = rng.integers(0, 10, n), rng.integers(0, 9, n)
+    channel_i, industry_i = rng.integers(0, 7, n), rng.integers(0, 5, n)
+    cols: dict[str, list[Any]] = defaultdict(list)
     taken: set[str] = set()
     for i in range(n):
         locale = LOCALES[loc[i]]
-        given, family = locale.given[name_i[i, 0]], locale.family[name_i[i, 1]]
+        given = locale.given[int(name_u[i, 0] * len(locale.given))]
+        family = locale.family[int(name_u[i, 1] * len(locale.family))]
         g, f = _ascii(given), _ascii(family)
-        company = domain = None
-        attributes: dict[str, Any] = {
-            "acquisition_channel": ACQUISITION[acquisition[i]]
-        }
-        if b2b[i]:
-            word, kind = COMPANY_WORDS[company_i[0][i]], COMPANY_KINDS[company_i[1][i]]
+        company = None
+        domain = DOMAINS[domain_i[i]]
+        local = EMAIL_FORMATS[form_i[i]].format(g=g, f=f, i=g[:1], y=year[i])
+        attributes: dict[str, Any] = {"acquisition_channel": ACQUISITION[channel_i[i]]}
+        if base.b2b[i]:
+            word, kind = COMPANY_WORDS[word_i[i]], COMPANY_KINDS[kind_i[i]]
             company = f"{word} {kind} {locale.suffix}"
             domain = f"{word}-{kind}.example".lower()
-            attributes["industry"] = INDUSTRIES[industry[i]]
-        form = EMAIL_FORMATS[0 if domain else fmt_i[i]]
-        local = form.format(g=g, f=f, i=g[:1], y=f"{year[i]:02d}")
-        domain = domain or DOMAINS[domain_i[i]]
+            local = f"{g}.{f}"
+            attributes["industry"] = INDUSTRIES[industry_i[i]]
         email, k = f"{local}@{domain}", 1
         while email in taken:
             k += 1
@@ -473,8 +592,8 @@ def _customer_columns(
         derive(cast(Customer, draft))  # the service's own rules, on a cheap object
         flags = (
             ("vip", vip[i]),
-            ("newsletter", newsletter[i]),
-            ("b2b", b2b[i]),
+            ("newsletter", base.newsletter[i]),
+            ("b2b", base.b2b[i]),
             ("repeat-buyer", purchases[i] >= 5),
         )
         row = {
@@ -496,7 +615,7 @@ def _customer_columns(
         }
         for name, value in row.items():
             cols[name].append(value)
-    return cols
+    return dict(cols)
 
 
 def _money(cents: np.ndarray) -> list[Decimal | None]:
@@ -510,35 +629,25 @@ def _customer_rows(
     ids: np.ndarray,
     owners: list[int | None],
     *,
-    as_json: bool,
+    json_text: bool,
 ) -> list[tuple[Any, ...]]:
     c = {k: v[lo:hi] for k, v in plan.customers.items()}
 
-    def dump(value: Any) -> Any:  # asyncpg's COPY takes JSON as text
-        return orjson.dumps(value).decode() if as_json else value
+    def doc(value: Any) -> Any:  # asyncpg's COPY takes JSON as text
+        return orjson.dumps(value).decode() if json_text else value
 
     return list(
         zip(
             ids[lo:hi].tolist(),
-            c["external_ref"],
-            c["email"],
-            c["email_key"],
-            c["phone"],
-            c["given_name"],
-            c["family_name"],
-            c["display_name"],
-            c["company"],
-            c["locale"],
-            c["time_zone"],
-            c["lifecycle_stage"],
-            map(dump, c["tags"]),
-            map(dump, c["attributes"]),
+            *(c[k] for k in CUSTOMER_COLUMNS[1:12]),
+            map(doc, c["tags"]),
+            map(doc, c["attributes"]),
             [owners[s] for s in plan.owner_slot[lo:hi].tolist()],
             c["search_text"],
             c["created_at"],
             c["updated_at"],
             repeat(1),
-            strict=False,
+            strict=False,  # repeat() is endless
         )
     )
 
@@ -549,18 +658,16 @@ def _interaction_rows(
     c = {k: v[lo:hi] for k, v in plan.interactions.items()}
     occurred = _datetimes(c["day"])
     money = (c["amount"] >= 0) | (c["cost"] >= 0)
-    currency = np.where(money, plan.currency[c["cust"]], None)
     return list(
         zip(
             ids[c["cust"]].tolist(),
             occurred,
-            c["channel"].tolist(),
-            c["direction"].tolist(),
-            c["kind"].tolist(),
-            c["subject"].tolist(),
-            c["body"].tolist(),
+            *(
+                c[k].tolist()
+                for k in ("channel", "direction", "kind", "subject", "body")
+            ),
             _money(c["amount"]),
-            currency.tolist(),
+            list(np.where(money, plan.currency[c["cust"]], None)),
             _money(c["cost"]),
             [None if r < 0 else r for r in c["rating"].tolist()],
             [None if s != s else s for s in c["sentiment"].tolist()],  # NaN: none
@@ -570,7 +677,7 @@ def _interaction_rows(
             occurred,
             occurred,
             repeat(1),
-            strict=False,
+            strict=False,  # repeat() is endless
         )
     )
 
@@ -585,21 +692,62 @@ async def _write(
     if not rows:
         return
     if database.sqlite:
-        await session.execute(insert(table), [dict(zip(columns, r)) for r in rows])
+        await session.execute(
+            insert(table), [dict(zip(columns, row, strict=True)) for row in rows]
+        )
         return
-    # COPY is several times faster than executemany; it joins the session's
-    # transaction, which the earlier statements on this connection have begun.
-    connection = await (await session.connection()).get_raw_connection()
-    await connection.driver_connection.copy_records_to_table(
+    # COPY is several times faster than executemany. It joins the session's
+    # transaction, which the statements before it on this connection began.
+    connection = (
+        await (await session.connection()).get_raw_connection()
+    ).driver_connection
+    assert connection is not None
+    await connection.copy_records_to_table(
         table.name, records=rows, columns=list(columns)
     )
 
 
+_DEFERRABLE = """
+SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+FROM pg_index i
+WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))
+  AND NOT i.indisprimary AND NOT i.indisunique
+UNION ALL
+SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname),
+       format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
+              pg_get_constraintdef(c.oid))
+FROM pg_constraint c
+WHERE c.conrelid = ANY(CAST(:tables AS regclass[])) AND c.contype = 'f'
+"""
+
+
+@asynccontextmanager
+async def _indexes_rebuilt_after(
+    session: AsyncSession, tables: Sequence[str]
+) -> AsyncIterator[None]:
+    """Drop secondary indexes and foreign keys for a bulk load; rebuild them after.
+
+    Building an index once is several times cheaper than updating it row by row
+    (pg_restore loads the same way): 1M interactions load in half the time. The
+    definitions are read from the catalog, so later migrations are honoured, and
+    DDL is transactional: if the load fails, the rollback restores them.
+    """
+    found = (await session.execute(text(_DEFERRABLE), {"tables": list(tables)})).all()
+    connection = await session.connection()  # DDL verbatim: no bind-parameter parsing
+    for drop, _ in found:
+        await connection.exec_driver_sql(drop)
+    yield
+    await connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    for _, create in found:
+        await connection.exec_driver_sql(create)
+
+
 async def _reserve_ids(session: AsyncSession, database: Database, n: int) -> np.ndarray:
-    """Customer ids for the rows we are about to write, so interactions can cite them."""
+    """Ids for the customers about to be written, so interactions can cite them."""
     if database.sqlite:  # the writer's BEGIN IMMEDIATE holds the lock: max+1 is ours
-        top = await session.scalar(select(func.coalesce(func.max(Customer.id), 0)))
-        return np.arange(int(top or 0) + 1, int(top or 0) + n + 1)
+        top = await session.scalar(select(func.coalesce(func.max(col(Customer.id)), 0)))
+        return np.arange(n, dtype="int64") + int(top or 0) + 1
+    # Drawn from the sequence, so it stays right and concurrent inserts are safe.
     drawn = await session.scalars(
         text(
             "SELECT nextval(pg_get_serial_sequence('customer', 'id')) "
@@ -612,22 +760,36 @@ async def _reserve_ids(session: AsyncSession, database: Database, n: int) -> np.
 
 async def _refuse_twice(session: AsyncSession) -> None:
     found = await session.scalar(
-        select(Customer.id).where(Customer.external_ref == "demo-0")
+        select(col(Customer.id)).where(col(Customer.external_ref) == "demo-0")
     )
     if found is not None:
         raise Conflict("demo data already present")
 
 
-async def _ensure_staff(session: AsyncSession) -> tuple[int, list[int | None]]:
-    """(members created, id per STAFF slot): existing members are reused."""
-    found = await session.scalars(
-        select(StaffMember).where(StaffMember.email_key.in_([s[0] for s in STAFF]))
+async def _bulk_loadable(session: AsyncSession) -> bool:
+    """Empty tables we own: rebuilding their indexes is cheap and hides no data."""
+    for model in (Customer, Interaction):
+        if await session.scalar(select(col(model.id)).limit(1)) is not None:
+            return False
+    owned = await session.scalar(
+        text(
+            "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class "
+            "WHERE oid IN ('customer'::regclass, 'interaction'::regclass)"
+        )
     )
-    by_email = {m.email_key: m for m in found}
+    return bool(owned)
+
+
+async def _ensure_staff(session: AsyncSession) -> tuple[int, list[int | None]]:
+    """(members created, id per STAFF slot); members with those emails are reused."""
+    found = await session.scalars(
+        select(StaffMember).where(col(StaffMember.email_key).in_([s[0] for s in STAFF]))
+    )
+    by_email = {member.email_key: member for member in found}
     created, ids = 0, []
     for email, name, role in STAFF:
         member = by_email.get(email)
-        if member is None:
+        if member is None:  # created through the service: new accounts are audited
             member = await staff_service.create_staff(
                 session, ACTOR, email=email, display_name=name, role=role, password=None
             )
@@ -643,42 +805,53 @@ async def seed_demo(
     seed: int = 7,
     progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
-    """Write a demo customer base; Conflict if demo customers are already there."""
+    """Write a demo customer base; Conflict if demo customers are already there.
+
+    `progress` gets the number of customers written so far. Into empty tables on
+    PostgreSQL the load defers index maintenance, which holds an exclusive lock on
+    the customer and interaction tables until it commits.
+    """
     if customers < 1:
         raise BadInput("customers must be at least 1.", field="customers")
     started = time.perf_counter()
     async with database.transaction(write=False) as session:
-        await _refuse_twice(session)  # fail before the work, not after it
+        await _refuse_twice(session)  # before the work, not after it
     plan = plan_demo(customers, seed)
     cust_of = plan.interactions["cust"]
-    customer_table = cast(Table, Customer.__table__)
-    interaction_table = cast(Table, Interaction.__table__)
+    tables = metadata.tables["customer"], metadata.tables["interaction"]
     async with database.transaction() as session:
         await _refuse_twice(session)
         created, staff_ids = await _ensure_staff(session)
         owners = [*staff_ids, None]  # slot -1 is nobody
         ids = await _reserve_ids(session, database, customers)
-        for lo in range(0, customers, CHUNK):
-            hi = min(lo + CHUNK, customers)
-            rows = _customer_rows(
-                plan, lo, hi, ids, owners, as_json=not database.sqlite
-            )
-            await _write(session, database, customer_table, CUSTOMER_COLUMNS, rows)
-            first, last = np.searchsorted(cust_of, (lo, hi)).tolist()
-            rows = _interaction_rows(plan, first, last, ids)
-            await _write(
-                session, database, interaction_table, INTERACTION_COLUMNS, rows
-            )
-            if progress is not None:
-                progress(hi)
-        counts = {"customers": customers, "interactions": int(cust_of.size)}
+        bulk = not database.sqlite and await _bulk_loadable(session)
+        deferred = (
+            _indexes_rebuilt_after(session, [t.name for t in tables])
+            if bulk
+            else nullcontext()
+        )
+        async with deferred:
+            for lo in range(0, customers, CHUNK):
+                hi = min(lo + CHUNK, customers)
+                rows = _customer_rows(
+                    plan, lo, hi, ids, owners, json_text=not database.sqlite
+                )
+                await _write(session, database, tables[0], CUSTOMER_COLUMNS, rows)
+                first, last = np.searchsorted(cust_of, (lo, hi)).tolist()
+                rows = _interaction_rows(plan, first, last, ids)
+                await _write(session, database, tables[1], INTERACTION_COLUMNS, rows)
+                if progress is not None:
+                    progress(hi)
+        if not database.sqlite:  # fresh statistics, so the first queries plan well
+            await session.execute(text("ANALYZE customer, interaction"))
+        summary = {"customers": customers, "interactions": int(cust_of.size)}
         await events.record(
             session,
             ACTOR,
             action="demo.seeded",
             entity_type="Demo",
             entity_id=0,
-            changes=events.diff({}, {**counts, "seed": seed, "staff_created": created}),
+            changes=events.diff({}, {**summary, "seed": seed, "staff": created}),
         )
     return DemoSummary(
         customers=customers,
