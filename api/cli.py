@@ -270,7 +270,7 @@ def demo() -> None:
 
 @demo.command("seed")
 @click.option(
-    "--customers", type=click.IntRange(1, 1_000_000), default=500, show_default=True
+    "--customers", type=click.IntRange(1, 250_000), default=500, show_default=True
 )
 @click.option(
     "--seed", type=int, default=7, show_default=True, help="Same seed, same data."
