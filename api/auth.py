@@ -32,7 +32,7 @@ async def authenticate(
     except Unauthenticated as exc:
         return Authentication(Anonymous(), exc.message)
     kind, _, ident = subject.partition(":")
-    if kind == "staff" and ident.isdigit() and len(ident) < 10:
+    if kind == "staff" and ident.isascii() and ident.isdigit() and len(ident) < 10:
         async with database.session(write=False) as session:
             member = await active_staff(session, int(ident))
         if member is not None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -26,7 +26,20 @@ DEMO_ADMIN = "admin@mutual.example"
 
 
 def run(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+    """Run a coroutine; an unreachable or unknown database is a one-line error."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except (OSError, DBAPIError) as exc:
+        fail(
+            f"Cannot reach the database: {exc.__class__.__name__}: {exc}".splitlines()[
+                0
+            ]
+        )
+    except (NoSuchModuleError, ArgumentError) as exc:
+        fail(f"Unsupported database URL: {exc}")
+    raise AssertionError("unreachable")
 
 
 def fail(message: str) -> None:
@@ -73,7 +86,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = settings
 
 
-# --- db -------------------------------------------------------------------------------
+# --- db ---
 
 
 @main.group()
@@ -109,7 +122,7 @@ def db_check(settings: Settings) -> None:
     click.echo("Database is current and matches the models.")
 
 
-# --- staff and tokens -------------------------------------------------------------------
+# --- staff and tokens ---
 
 
 async def _create_staff(
@@ -217,7 +230,7 @@ def token_issue(settings: Settings, email: str, hours: int | None) -> None:
     )
 
 
-# --- demo -------------------------------------------------------------------------------
+# --- demo ---
 
 
 async def _ensure_admin(database: Database) -> None:
@@ -288,7 +301,7 @@ def demo_seed(settings: Settings, customers: int, seed: int) -> None:
     )
 
 
-# --- import / export -------------------------------------------------------------------
+# --- import / export ---
 
 
 @main.command("import")
@@ -370,7 +383,7 @@ def export_command(settings: Settings, path: Path, kind: str, fmt: str | None) -
     click.echo(f"Wrote {written} {kind} to {path}.")
 
 
-# --- serve ------------------------------------------------------------------------------
+# --- serve ---
 
 
 async def _prepare(settings: Settings, demo_customers: int | None) -> str | None:
@@ -398,7 +411,8 @@ async def _prepare(settings: Settings, demo_customers: int | None) -> str | None
     if not await with_database(settings, work):
         summary = await _seed(settings, demo_customers, 7)
         click.echo(
-            f"Seeded {summary.customers} demo customers, {summary.interactions} interactions."
+            f"Seeded {summary.customers} demo customers, "
+            f"{summary.interactions} interactions."
         )
     else:
         await with_database(settings, _ensure_admin)
@@ -453,7 +467,7 @@ def serve(
     )
 
 
-# --- schema -----------------------------------------------------------------------------
+# --- schema ---
 
 
 @main.command("schema")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Label values come from the client: keep them to a fixed set (bounded series).
+METHODS = frozenset({"GET", "POST", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
 
 class Metrics:
@@ -40,9 +42,8 @@ class Metrics:
             "# TYPE mutual_http_request_seconds histogram",
         ]
         for bound in BUCKETS:
-            lines.append(
-                f'mutual_http_request_seconds_bucket{{le="{bound}"}} {self.buckets[bound]}'
-            )
+            count = self.buckets[bound]
+            lines.append(f'mutual_http_request_seconds_bucket{{le="{bound}"}} {count}')
         lines.append(
             f'mutual_http_request_seconds_bucket{{le="+Inf"}} {self.latency_count}'
         )
@@ -65,7 +66,7 @@ class MetricsMiddleware:
         start = time.perf_counter()
         status = 500
 
-        async def record_status(message: dict) -> None:  # type: ignore[type-arg]
+        async def record_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -75,6 +76,5 @@ class MetricsMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             path = scope["path"] if scope["path"] in self.KNOWN else "other"
-            self.metrics.observe(
-                scope["method"], path, status, time.perf_counter() - start
-            )
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            self.metrics.observe(method, path, status, time.perf_counter() - start)

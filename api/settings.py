@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="",
-        description="Signs access tokens. Unset: a random key kept in .mutual/secret_key.",
+        description="Signs access tokens. Unset: a random key kept in "
+        ".mutual/secret_key.",
     )
     environment: str = Field(
         default="development", description="development or production"

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth import authenticate
 from crm.db import Database
 from crm.tokens import TokenSigner
 from schema.context import Context
+from schema.errors import with_codes
+
+logger = logging.getLogger("mutual.http")
 
 
 class MutualGraphQL(GraphQL[Context, None]):
@@ -37,6 +44,31 @@ class MutualGraphQL(GraphQL[Context, None]):
         self.signer = signer
         self.max_body_bytes = max_body_bytes
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            receive = self._limited(receive)
+        await super().__call__(scope, receive, send)
+
+    def _limited(self, receive: Receive) -> Receive:
+        """`receive` that refuses a body over max_body_bytes as it streams in, so a
+        chunked upload without Content-Length is never buffered whole."""
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(413, self._too_large)
+            return message
+
+        return limited
+
+    @property
+    def _too_large(self) -> str:
+        return f"Request body over {self.max_body_bytes} bytes."
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
@@ -53,26 +85,43 @@ class MutualGraphQL(GraphQL[Context, None]):
     async def run(
         self, request: Any, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
-        """Refuse oversized bodies up front; HTTP-level errors answer in GraphQL shape."""
+        """Refuse oversized bodies up front; HTTP-level errors answer in GraphQL shape;
+        an unexpected failure is logged and answered as a masked 500."""
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
         try:
             length = request.headers.get("content-length")
             if length is not None and int(length) > self.max_body_bytes:
-                raise HTTPException(
-                    413, f"Request body over {self.max_body_bytes} bytes."
-                )
+                raise HTTPException(413, self._too_large)
             return await super().run(request, context, root_value)
         except ValueError:
             return _http_error(400, "Bad Content-Length header.")
         except HTTPException as exc:
             return _http_error(exc.status_code, exc.reason)
+        except Exception:
+            logger.exception("unexpected error answering %s", request.url.path)
+            return _http_error(500, "Internal server error.")
+
+    async def process_result(
+        self, request: Any, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        # Errors raised outside the resolvers (an extension hook, a commit) skip the
+        # ErrorCodes extension; give them a code, and mask them, here.
+        if result.errors:
+            result.errors = with_codes(result.errors)
+        return await super().process_result(request, result)
 
     def decode_json(self, data: str | bytes) -> object:
         if len(data) > self.max_body_bytes:
-            raise HTTPException(413, f"Request body over {self.max_body_bytes} bytes.")
+            raise HTTPException(413, self._too_large)
         try:
-            return orjson.loads(data)
+            decoded = orjson.loads(data)
         except (orjson.JSONDecodeError, RecursionError):
             raise HTTPException(400, "The request body is not valid JSON.") from None
+        if not isinstance(decoded, dict | list):
+            # strawberry reads a request with .get(): anything else would be a 500.
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return decoded
 
     def encode_json(self, data: object) -> str:
         return orjson.dumps(data).decode()
@@ -84,6 +133,7 @@ HTTP_CODES = {
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    500: "INTERNAL_SERVER_ERROR",
 }
 
 

@@ -3,20 +3,54 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Numeric, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Numeric, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 
 import crm.db  # noqa: F401  (the naming convention must exist before any table)
 
 MONEY_SCALE = 4
-Money = Numeric(18, MONEY_SCALE, asdecimal=True)
+_MONEY_FACTOR = Decimal(10) ** MONEY_SCALE
+_MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class MoneyType(TypeDecorator[Decimal]):
+    """Exact money: NUMERIC(18, 4) on PostgreSQL; on SQLite, whose NUMERIC is a
+    float, an integer count of 1/10,000ths (same column DDL, exact sums and
+    comparisons)."""
+
+    impl = Numeric(18, MONEY_SCALE, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, MONEY_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
+        if dialect.name == "sqlite":
+            return int((amount * _MONEY_FACTOR).to_integral_value())
+        return amount
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / _MONEY_FACTOR).quantize(_MONEY_QUANTUM)
+        return Decimal(value).quantize(_MONEY_QUANTUM)
+
+
+Money = MoneyType()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

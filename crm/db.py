@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -86,6 +87,40 @@ def make_engine(
     )
 
 
+class SerialSession(AsyncSession):
+    """An AsyncSession whose statements take turns.
+
+    GraphQL resolves sibling fields (and the DataLoaders they trigger)
+    concurrently; one session has one connection, which cannot run two
+    statements at once. Each database call waits for the previous one to finish.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn = asyncio.Lock()
+
+    # scalar() and scalars() go through execute(); get/flush/delete/refresh do not.
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().execute(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().get(*args, **kwargs)
+
+    async def flush(self, *args: Any, **kwargs: Any) -> None:
+        async with self._turn:
+            await super().flush(*args, **kwargs)
+
+    async def delete(self, *args: Any, **kwargs: Any) -> None:
+        async with self._turn:
+            await super().delete(*args, **kwargs)
+
+    async def refresh(self, *args: Any, **kwargs: Any) -> None:
+        async with self._turn:
+            await super().refresh(*args, **kwargs)
+
+
 @dataclass
 class Database:
     """The engines of one deployment: reads and writes share one on PostgreSQL.
@@ -105,8 +140,12 @@ class Database:
         self.write_engine = (
             make_engine(self.url, writer=True) if self.sqlite else self.read_engine
         )
-        self._readers = async_sessionmaker(self.read_engine, expire_on_commit=False)
-        self._writers = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._readers = async_sessionmaker(
+            self.read_engine, expire_on_commit=False, class_=SerialSession
+        )
+        self._writers = async_sessionmaker(
+            self.write_engine, expire_on_commit=False, class_=SerialSession
+        )
 
     @property
     def sqlite(self) -> bool:

@@ -5,6 +5,12 @@ the same dicts as JSON): field names map to operator dicts, `and`/`or` to lists,
 `not` to one `where`, and relations to `{some: where}` / `{none: where}` /
 `{every: where}`. Values are coerced from JSON, so a stored rule and a typed
 GraphQL input compile the same way.
+
+Two-valued logic: a comparison with a missing (NULL) value is false, never
+unknown, so `not` and `every` mean what they say (`not: {company: {eq: "A"}}`
+keeps customers without a company, like `neq` does). Relation filters run over a
+fresh alias of the related table, so a filter may walk back to where it started
+(interactions -> customer -> interactions) and mean "another row".
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     false,
+    func,
     literal,
     not_,
     or_,
@@ -32,9 +39,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 
 from crm.actors import Actor
 from crm.errors import BadInput, Forbidden
+from crm.ids import decode_id
 from crm.permissions import Permission
 
 FieldKind = Literal[
@@ -72,14 +81,18 @@ OPERATORS: dict[FieldKind, set[str]] = {
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """A filterable field: its SQL column, value kind and the right needed to use it."""
+    """A filterable field: its SQL column, value kind and the right needed to use it.
 
-    column: Callable[[], ColumnElement[Any]]
+    `column` takes the entity the filter runs over (the mapped class or an alias).
+    """
+
+    column: Callable[[Any], ColumnElement[Any]]
     kind: FieldKind
     enum: type[StrEnum] | None = None
     permission: Permission | None = None
     normalize: Callable[[Any], Any] | None = None
-    decode_id: Callable[[Any], int] | None = None
+    # For kind "id": the type the global IDs must name ("Customer"...).
+    id_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,11 +100,12 @@ class RelationSpec:
     """A related entity reachable from this one.
 
     `many=True` takes `{some|none|every: where}`; otherwise a plain `where`.
-    `link` returns the correlation condition between the two tables.
+    `link(outer, inner)` is the correlation condition between the entity filtered
+    and (an alias of) the related one.
     """
 
     target: Callable[[], EntitySpec]
-    link: Callable[[], ColumnElement[bool]]
+    link: Callable[[Any, Any], ColumnElement[bool]]
     many: bool = True
     permission: Permission | None = None
 
@@ -99,10 +113,12 @@ class RelationSpec:
 @dataclass(frozen=True)
 class EntitySpec:
     name: str
+    model: Callable[[], type[Any]]
     fields: Mapping[str, FieldSpec]
     relations: Mapping[str, RelationSpec] = field(default_factory=dict)
-    # Extra top-level keys with their own compilers (behavioural conditions...).
-    custom: Mapping[str, Callable[[Any, Actor, str], ColumnElement[bool]]] = field(
+    # Extra top-level keys with their own compilers (behavioural conditions...),
+    # called as compiler(value, actor, path, entity).
+    custom: Mapping[str, Callable[[Any, Actor, str, Any], ColumnElement[bool]]] = field(
         default_factory=dict
     )
 
@@ -125,11 +141,19 @@ def compile_where(
     actor: Actor,
     *,
     path: str = "where",
+    entity: Any = None,
 ) -> ColumnElement[bool]:
-    """SQL for `where` on `spec`; BadInput or Forbidden name the offending part."""
+    """SQL for `where` on `spec` (over `entity`, default its model); BadInput or
+    Forbidden name the offending part."""
     if not where:
         return true()
-    return _compile(spec, where, actor, path, 0, _Budget())
+    target = entity if entity is not None else spec.model()
+    return _compile(spec, where, actor, path, 0, _Budget(), target)
+
+
+def _known(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`condition` with unknown (a NULL compared) read as false."""
+    return func.coalesce(condition, false(), type_=Boolean)
 
 
 def _compile(
@@ -139,6 +163,7 @@ def _compile(
     path: str,
     depth: int,
     budget: _Budget,
+    entity: Any,
 ) -> ColumnElement[bool]:
     if depth > MAX_DEPTH:
         raise BadInput(f"The filter nests deeper than {MAX_DEPTH} levels.", field=path)
@@ -153,7 +178,7 @@ def _compile(
             if not isinstance(value, list):
                 raise BadInput(f"{here} must be a list.", field=here)
             parts = [
-                _compile(spec, item, actor, f"{here}[{i}]", depth + 1, budget)
+                _compile(spec, item, actor, f"{here}[{i}]", depth + 1, budget, entity)
                 for i, item in enumerate(value)
             ]
             if key == "and":
@@ -161,16 +186,19 @@ def _compile(
             else:
                 clauses.append(or_(false(), *parts))
         elif key == "not":
-            clauses.append(not_(_compile(spec, value, actor, here, depth + 1, budget)))
+            inner = _compile(spec, value, actor, here, depth + 1, budget, entity)
+            clauses.append(not_(_known(inner)))
         elif key in spec.fields:
-            clauses.append(_field(spec.fields[key], value, actor, here, budget))
+            clauses.append(_field(spec.fields[key], value, actor, here, budget, entity))
         elif key in spec.relations:
             clauses.append(
-                _relation(spec.relations[key], value, actor, here, depth, budget)
+                _relation(
+                    spec.relations[key], value, actor, here, depth, budget, entity
+                )
             )
         elif key in spec.custom:
             budget.spend(here)
-            clauses.append(spec.custom[key](value, actor, here))
+            clauses.append(spec.custom[key](value, actor, here, entity))
         else:
             raise BadInput(
                 f"{here}: {spec.name} has no filterable field {key!r}.", field=here
@@ -192,12 +220,23 @@ def _relation(
     path: str,
     depth: int,
     budget: _Budget,
+    entity: Any,
 ) -> ColumnElement[bool]:
     require_field_permission(rel.permission, actor, path)
     target = rel.target()
+    # A fresh alias: the subquery correlates to `entity` only, even when the
+    # related table is also the outer one (interactions -> customer -> interactions).
+    related = aliased(target.model())
+
+    def rows(condition: ColumnElement[bool]) -> Any:
+        return exists(
+            select(literal(1))
+            .select_from(related)
+            .where(rel.link(entity, related), condition)
+        )
+
     if not rel.many:
-        inner = _compile(target, value, actor, path, depth + 1, budget)
-        return exists(select(literal(1)).where(rel.link(), inner))
+        return rows(_compile(target, value, actor, path, depth + 1, budget, related))
     if not isinstance(value, Mapping):
         raise BadInput(
             f"{path} must be an object with some, none or every.", field=path
@@ -209,23 +248,28 @@ def _relation(
             continue
         if quantifier not in ("some", "none", "every"):
             raise BadInput(f"{here}: use some, none or every.", field=here)
-        inner = _compile(target, sub, actor, here, depth + 1, budget)
+        inner = _compile(target, sub, actor, here, depth + 1, budget, related)
         if quantifier == "some":
-            clauses.append(exists(select(literal(1)).where(rel.link(), inner)))
+            clauses.append(rows(inner))
         elif quantifier == "none":
-            clauses.append(~exists(select(literal(1)).where(rel.link(), inner)))
+            clauses.append(~rows(inner))
         else:
-            clauses.append(~exists(select(literal(1)).where(rel.link(), not_(inner))))
+            clauses.append(~rows(not_(_known(inner))))
     return and_(true(), *clauses)
 
 
 def _field(
-    spec: FieldSpec, ops: Any, actor: Actor, path: str, budget: _Budget
+    spec: FieldSpec,
+    ops: Any,
+    actor: Actor,
+    path: str,
+    budget: _Budget,
+    entity: Any,
 ) -> ColumnElement[bool]:
     require_field_permission(spec.permission, actor, path)
     if not isinstance(ops, Mapping):
         raise BadInput(f"{path} must be an object of operators.", field=path)
-    column = spec.column()
+    column = spec.column(entity)
     allowed = OPERATORS[spec.kind]
     clauses: list[ColumnElement[bool]] = []
     for op, raw in ops.items():
@@ -254,7 +298,10 @@ def _operator(
         if len(raw) > 1000:
             raise BadInput(f"{path} holds more than 1000 values.", field=path)
         values = [_coerce(spec, v, path) for v in raw]
-        return column.in_(values) if op == "in" else column.not_in(values)
+        if op == "in":
+            return column.in_(values)
+        # Like neq: a missing value is not one of them.
+        return or_(column.not_in(values), column.is_(None))
     value = _coerce(spec, raw, path)
     if op == "eq":
         return column == value
@@ -287,7 +334,7 @@ def _tags(
         return TagsEmpty(column) if raw else not_(TagsEmpty(column))
     values = [raw] if op == "has" else raw
     if not isinstance(values, list | tuple) or not all(
-        isinstance(v, str) for v in values
+        isinstance(v, str) and "\x00" not in v for v in values
     ):
         raise BadInput(f"{path} must be text or a list of text.", field=path)
     if len(values) > 100:
@@ -353,13 +400,14 @@ def _coerce(spec: FieldSpec, raw: Any, path: str) -> Any:
             assert spec.enum is not None
             return spec.enum(raw.lower() if isinstance(raw, str) else raw).value
         if spec.kind == "id":
-            if spec.decode_id is not None:
-                return spec.decode_id(raw)
+            if spec.id_type is not None:
+                return decode_id(raw, spec.id_type, field=path)
             if isinstance(raw, bool) or not isinstance(raw, int):
                 raise ValueError
             return raw
         if spec.kind == "string":
-            if not isinstance(raw, str) or len(raw) > 1000:
+            # NUL: no text column can hold it (PostgreSQL refuses the statement).
+            if not isinstance(raw, str) or len(raw) > 1000 or "\x00" in raw:
                 raise ValueError
             return spec.normalize(raw) if spec.normalize else raw
         if spec.kind == "int":
@@ -373,15 +421,15 @@ def _coerce(spec: FieldSpec, raw: Any, path: str) -> Any:
         if spec.kind == "decimal":
             if isinstance(raw, bool):
                 raise ValueError
-            value = Decimal(str(raw))
-            if not value.is_finite():
+            number = Decimal(str(raw))
+            if not number.is_finite():
                 raise ValueError
-            return value
+            return number
         if spec.kind == "datetime":
-            value = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
-            if value.tzinfo is None:
+            when = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
+            if when.tzinfo is None:
                 raise ValueError
-            return value
+            return when
         if spec.kind == "bool":
             if not isinstance(raw, bool):
                 raise ValueError

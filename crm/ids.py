@@ -26,10 +26,13 @@ def parse_global_id(value: object, *, field: str = "id") -> tuple[str, int]:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadInput(f"{field} is not a valid ID.", field=field) from None
     if (
-        not type_name.isidentifier()
-        or number <= 0
-        or number >= 2**31
+        not type_name.isascii()
+        or not type_name.isidentifier()
+        or not 0 < number < 2**31
         or pk != str(number)
+        # One spelling per ID: base64 that decodes alike (other trailing bits,
+        # the standard alphabet) would let one object pass for two in caches.
+        or value.rstrip("=") != to_global_id(type_name, number)
     ):
         raise BadInput(f"{field} is not a valid ID.", field=field)
     return type_name, number

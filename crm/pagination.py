@@ -6,12 +6,12 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.errors import BadInput
@@ -45,7 +45,9 @@ class PageRequest:
 
     @property
     def size(self) -> int:
-        return self.last if self.last is not None else (self.first or DEFAULT_PAGE_SIZE)
+        if self.last is not None:
+            return self.last
+        return self.first if self.first is not None else DEFAULT_PAGE_SIZE
 
 
 def page_request(
@@ -104,6 +106,7 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey], *, field: str) -> list[A
     except (
         ValueError,
         TypeError,
+        OverflowError,
         binascii.Error,
         InvalidOperation,
         orjson.JSONDecodeError,
@@ -121,18 +124,24 @@ def _decode_value(value: Any, kind: KeyKind) -> Any:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("naive")
-        return parsed
+        return parsed.astimezone(UTC)  # OverflowError at the ends of time
     if kind == "decimal":
-        return Decimal(value)
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError("decimal")
+        return number
     if kind == "int":
+        # Integer keys are IDs: 32-bit, as the columns that hold them.
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError("int")
+        if not -(2**31) <= value < 2**31:
+            raise ValueError("int out of range")
         return value
     if kind == "float":
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ValueError("float")
         return float(value)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:
         raise ValueError("str")
     return value
 
@@ -167,8 +176,6 @@ async def paginate(
     if cursor is not None:
         values = decode_cursor(cursor, keys, field="before" if reverse else "after")
         stmt = stmt.where(_after(keys, values, reverse))
-    if page.size == 0:
-        stmt = stmt.where(false())
     order = [
         k.column.desc() if k.descending != reverse else k.column.asc() for k in keys
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.engine import Connection
 
@@ -32,6 +33,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     if name == "AutoString":
         length = getattr(obj, "length", None)
         return f"sa.String({length})" if length else "sa.String()"
+    if name == "MoneyType":
+        return "sa.Numeric(precision=18, scale=4)"
     if name == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
     if name == "JSON" and getattr(obj, "_variant_mapping", None):
@@ -40,12 +43,29 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def compare_type(
+    context: Any,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_type: Any,
+    metadata_type: Any,
+) -> bool | None:
+    """Money is NUMERIC(18, 4) in every database, whatever SQLite binds it as."""
+    if type(metadata_column.type).__name__ == "MoneyType":
+        return not (
+            isinstance(inspected_type, sa.Numeric)
+            and inspected_type.precision == 18
+            and inspected_type.scale == 4
+        )
+    return None  # alembic's own comparison
+
+
 def do_run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=True,
-        compare_type=True,
+        compare_type=compare_type,
         include_object=include_object,
         render_item=render_item,
     )

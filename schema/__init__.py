@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.auth.mutations import AuthMutations
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
-from schema.extensions import OperationTransaction
+from schema.extensions import CachedParser, OperationTransaction
 from schema.interactions.mutations import InteractionMutations
 from schema.interactions.queries import InteractionQueries
-from schema.limits import CostLimit
+from schema.limits import DocumentLimits
 from schema.node import NodeQueries
 from schema.viewer import ViewerQueries
 
@@ -42,12 +36,12 @@ def build_schema(
         mutation=Mutation,
         extensions=[
             ErrorCodes,
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: CachedParser(maxsize=256),
             lambda: MaxTokensLimiter(max_token_count=5000),
-            lambda: CostLimit(max_cost=max_cost),
+            lambda: DocumentLimits(
+                max_depth=max_depth, max_aliases=max_aliases, max_cost=max_cost
+            ),
+            lambda: ValidationCache(maxsize=256),
             OperationTransaction,
         ],
         config=StrawberryConfig(auto_camel_case=True),

@@ -8,6 +8,7 @@ import strawberry
 
 from crm.customers.filters import CustomerOrderField as _CustomerOrderField
 from crm.customers.models import LifecycleStage as _LifecycleStage
+from crm.customers.upsert import ErrorPolicy as _ErrorPolicy
 from crm.interactions.filters import InteractionOrderField as _InteractionOrderField
 from crm.interactions.models import (
     Channel as _Channel,
@@ -24,7 +25,6 @@ from crm.interactions.models import (
 from crm.interactions.models import (
     Visibility as _Visibility,
 )
-from crm.customers.upsert import ErrorPolicy as _ErrorPolicy
 from crm.permissions import StaffRole as _StaffRole
 
 LifecycleStage = strawberry.enum(

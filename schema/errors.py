@@ -8,11 +8,13 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy.exc import DBAPIError, StatementError
 from strawberry.extensions import MaskErrors
 
 from crm.errors import DomainError, FieldError, ValidationFailed
 
 logger = logging.getLogger("mutual.errors")
+INTERNAL_MESSAGE = "Internal server error."
 T = TypeVar("T")
 
 
@@ -30,11 +32,12 @@ def camel(path: str | None) -> str | None:
 @strawberry.type(description="A problem with one input field of a mutation.")
 class UserError:
     field: str | None = strawberry.field(
-        description="The input field at fault (camelCase path), or null for the whole input."
+        description="The input field at fault (camelCase path), or null for the "
+        "whole input."
     )
     code: str = strawberry.field(
-        description="Stable machine-readable code, e.g. REQUIRED, TOO_LONG, INVALID_EMAIL, "
-        "DUPLICATE, CONFLICT, NOT_FOUND (see docs/errors.md)."
+        description="Stable machine-readable code, e.g. REQUIRED, TOO_LONG, "
+        "INVALID_EMAIL, DUPLICATE, CONFLICT, NOT_FOUND (see docs/errors.md)."
     )
     message: str = strawberry.field(description="Human-readable explanation.")
 
@@ -53,6 +56,37 @@ async def in_savepoint(session: Any, work: Callable[[], Awaitable[T]]) -> T:
         return await work()
 
 
+# Errors raised by graphql-core or strawberry without a code, recognised by message.
+_MESSAGE_CODES = (
+    ("Syntax Error: Document contains more than", "TOO_MANY_TOKENS"),
+    ("Syntax Error", "GRAPHQL_PARSE_FAILED"),
+)
+BAD_VALUE = (
+    "A value in the request cannot be stored or compared (out of range, or holding "
+    "a character such as NUL that text fields cannot hold)."
+)
+
+
+def is_bad_value(exc: BaseException) -> bool:
+    """Whether the database or its driver refused a value the client sent.
+
+    A safety net: services should refuse such values first, naming the field.
+    Python-side conversions (a date that overflows once moved to UTC) fail with
+    ValueError/OverflowError; PostgreSQL reports SQLSTATE class 22 (data
+    exception: NUL in text, numeric overflow); asyncpg refuses some values before
+    sending them with its DataError, a ValueError.
+    """
+    if not isinstance(exc, StatementError):
+        return False
+    original = exc.orig
+    if not isinstance(exc, DBAPIError):
+        return isinstance(original, ValueError | OverflowError)
+    sqlstate = getattr(original, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith("22"):
+        return True
+    return isinstance(getattr(original, "__cause__", None), ValueError)
+
+
 def _code_of(error: GraphQLError) -> tuple[str, str | None] | None:
     original = error.original_error
     if isinstance(original, DomainError):
@@ -61,47 +95,77 @@ def _code_of(error: GraphQLError) -> tuple[str, str | None] | None:
         existing = (error.extensions or {}).get("code")
         if existing:
             return str(existing), None
-        if error.message.startswith("Syntax Error"):
-            return "GRAPHQL_PARSE_FAILED", None
+        for prefix, code in _MESSAGE_CODES:
+            if error.message.startswith(prefix):
+                return code, None
         return "GRAPHQL_VALIDATION_FAILED", None
     if isinstance(original, GraphQLError):
         return _code_of(original)
     return None
 
 
-class ErrorCodes(MaskErrors):
-    """Give every error a stable `extensions.code`; mask and log unexpected ones."""
-
-    def __init__(self) -> None:
-        super().__init__(error_message="Internal server error.")
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = []
-        for error in errors:
-            found = _code_of(error)
-            if found is None:
-                logger.error(
-                    "unexpected error in %s", error.path, exc_info=error.original_error
-                )
-                masked = self.anonymise_error(error)
-                masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
-                processed.append(masked)
-                continue
-            code, field = found
-            extensions = dict(error.extensions or {})
-            extensions["code"] = code
-            if field:
-                extensions["field"] = field
+def with_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """The errors, each with a stable `extensions.code`; unexpected ones masked and
+    logged. Idempotent: errors that already carry a code pass through unchanged."""
+    processed = []
+    for error in errors:
+        original = error.original_error
+        if original is not None and is_bad_value(original):
+            logger.warning("refused value in %s: %s", error.path, original)
             processed.append(
                 GraphQLError(
-                    error.message
-                    if not isinstance(error.original_error, DomainError)
-                    else error.original_error.message,
+                    BAD_VALUE,
                     nodes=error.nodes,
                     source=error.source,
                     positions=error.positions,
                     path=error.path,
-                    extensions=extensions,
+                    extensions={"code": "BAD_USER_INPUT"},
                 )
             )
-        return processed
+            continue
+        found = _code_of(error)
+        if found is None:
+            logger.error("unexpected error in %s", error.path, exc_info=original)
+            processed.append(
+                GraphQLError(
+                    INTERNAL_MESSAGE,
+                    nodes=error.nodes,
+                    source=error.source,
+                    positions=error.positions,
+                    path=error.path,
+                    extensions={"code": "INTERNAL_SERVER_ERROR"},
+                )
+            )
+            continue
+        code, field = found
+        if (error.extensions or {}).get("code") == code and field is None:
+            processed.append(error)
+            continue
+        extensions = dict(error.extensions or {})
+        extensions["code"] = code
+        if field:
+            extensions["field"] = field
+        message = (
+            original.message if isinstance(original, DomainError) else error.message
+        )
+        processed.append(
+            GraphQLError(
+                message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions=extensions,
+            )
+        )
+    return processed
+
+
+class ErrorCodes(MaskErrors):
+    """Give every error a stable `extensions.code`; mask and log unexpected ones."""
+
+    def __init__(self) -> None:
+        super().__init__(error_message=INTERNAL_MESSAGE)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return with_codes(errors)

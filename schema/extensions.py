@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, SchemaExtension
+
+
+class CachedParser(ParserCache):
+    """strawberry's ParserCache, except that a document that does not parse is left
+    to strawberry's own parse step, which turns the error into a result that the
+    ErrorCodes extension sees (ParserCache raises it past every extension, so a
+    syntax error or the token limit would otherwise reach the client uncoded)."""
+
+    def on_parse(self) -> Iterator[None]:  # type: ignore[override]
+        try:
+            yield from super().on_parse()
+        except GraphQLError:
+            self.execution_context.graphql_document = None
+            yield
 
 
 class OperationTransaction(SchemaExtension):

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from crm.actors import Actor
@@ -78,15 +79,17 @@ class Loaders:
         if key not in self._counts:
 
             async def load(ids: Sequence[int]) -> list[int]:
+                customer_id = col(Interaction.customer_id)
                 stmt = (
                     interaction_policies.scoped(
-                        select(Interaction.customer_id, func.count()), self.actor
+                        select(customer_id, func.count()),  # type: ignore[arg-type]
+                        self.actor,
                     )
                     .where(compile_where(INTERACTION_SPEC, where, self.actor))
-                    .where(Interaction.customer_id.in_(list(set(ids))))  # type: ignore[attr-defined]
-                    .group_by(Interaction.customer_id)
+                    .where(customer_id.in_(list(set(ids))))
+                    .group_by(customer_id)
                 )
-                counts = dict((await self.session.execute(stmt)).tuples().all())
+                counts = {cid: n for cid, n in await self.session.execute(stmt)}
                 return [int(counts.get(i, 0)) for i in ids]
 
             self._counts[key] = DataLoader(load)

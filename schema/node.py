@@ -1,9 +1,8 @@
-"""node(id:) and nodes(ids:): fetch any object by global ID, within the caller's rights."""
+"""node(id:) and nodes(ids:): any object by global ID, within the caller's rights."""
 
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import select
 
 from crm.audit.models import AuditEvent as AuditModel
 from crm.customers import service as customer_service
@@ -25,7 +24,19 @@ MAX_NODES = 100
 
 
 async def resolve_node(info: Info, id: str) -> Node:
+    """The object behind a global ID; a missing object, one the caller may not see
+    and an unknown type all give the same NOT_FOUND error (no existence oracle)."""
     type_name, pk = parse_global_id(id)
+    try:
+        found = await _find(info, type_name, pk)
+    except NotFound:
+        found = None
+    if found is None:
+        raise NotFound("No object with that ID.", field="id")
+    return found
+
+
+async def _find(info: Info, type_name: str, pk: int) -> Node | None:
     ctx = info.context
     if type_name == "Customer":
         return Customer.from_model(
@@ -41,10 +52,10 @@ async def resolve_node(info: Info, id: str) -> Node:
             return StaffMember.from_model(member)
     if type_name == "AuditEvent":
         require(ctx.actor, Permission.AUDIT_READ)
-        event = await ctx.session.scalar(select(AuditModel).where(AuditModel.id == pk))
+        event = await ctx.session.get(AuditModel, pk)
         if event is not None:
             return AuditEvent.from_model(event)
-    raise NotFound("No object with that ID.", field="id")
+    return None
 
 
 @strawberry.type

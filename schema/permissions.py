@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from crm.errors import Unauthenticated
@@ -44,6 +45,6 @@ class Public(BasePermission):
         return True
 
 
-def gate(*permissions: BasePermission) -> list[PermissionExtension]:
+def gate(*permissions: BasePermission) -> list[FieldExtension]:
     """The `extensions=` of a root field guarded by `permissions`."""
     return [PermissionExtension(permissions=list(permissions), use_directives=False)]

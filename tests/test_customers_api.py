@@ -48,7 +48,8 @@ async def test_staff_create_a_customer_and_read_it_back(api):
     assert created["owner"]["displayName"].startswith("Manager")
 
     read = await api.data(
-        "query($id: ID!) { customer(id: $id) { email tags auditTrail { edges { node { action actor { kind } changes { field after } } } } } }",
+        """query($id: ID!) { customer(id: $id) { email tags auditTrail {
+             edges { node { action actor { kind } changes { field after } } } } } }""",
         {"id": created["id"]},
         token=token,
     )
@@ -156,7 +157,9 @@ async def test_archive_hides_and_restore_brings_back(api):
     _, token = await api.staff()
     cid = to_global_id("Customer", await api.customer(email="arch@example.com"))
     archived = await api.data(
-        "mutation($id: ID!) { customerArchive(input: {id: $id}) { customer { archived } errors { code } } }",
+        """mutation($id: ID!) {
+             customerArchive(input: {id: $id}) {
+               customer { archived } errors { code } } }""",
         {"id": cid},
         token=token,
     )
@@ -168,7 +171,8 @@ async def test_archive_hides_and_restore_brings_back(api):
     )
     assert with_archived["customers"]["totalCount"] == 1
     await api.data(
-        "mutation($id: ID!) { customerRestore(input: {id: $id}) { customer { archived } } }",
+        """mutation($id: ID!) {
+             customerRestore(input: {id: $id}) { customer { archived } } }""",
         {"id": cid},
         token=token,
     )

@@ -69,7 +69,8 @@ async def test_downgrade_and_upgrade_keep_working_with_rows_in_the_tables(scratc
             if database.sqlite:
                 hits = await session.execute(
                     text(
-                        "SELECT rowid FROM customer_fts WHERE customer_fts MATCH 'keep*'"
+                        "SELECT rowid FROM customer_fts "
+                        "WHERE customer_fts MATCH 'keep*'"
                     )
                 )
                 assert [r[0] for r in hits] == [again.id]

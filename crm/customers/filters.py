@@ -9,24 +9,15 @@ from sqlalchemy import ColumnElement
 
 from crm.customers.models import Customer, LifecycleStage
 from crm.filtering import EntitySpec, FieldSpec, RelationSpec
-from crm.ids import decode_id
 from crm.pagination import SortKey
 
 
 def _col(name: str) -> Any:
-    return lambda: getattr(Customer, name)
+    return lambda entity: getattr(entity, name)
 
 
-def _archived() -> ColumnElement[Any]:
-    return Customer.archived_at.is_not(None)  # type: ignore[union-attr]
-
-
-def _customer_id(value: Any) -> int:
-    return decode_id(value, "Customer", field="where.id")
-
-
-def _staff_id(value: Any) -> int:
-    return decode_id(value, "StaffMember", field="where.owner")
+def _archived(entity: Any) -> ColumnElement[Any]:
+    return entity.archived_at.is_not(None)  # type: ignore[no-any-return]
 
 
 def _text(name: str) -> FieldSpec:
@@ -34,7 +25,7 @@ def _text(name: str) -> FieldSpec:
 
 
 CUSTOMER_FIELDS: dict[str, FieldSpec] = {
-    "id": FieldSpec(_col("id"), "id", decode_id=_customer_id),
+    "id": FieldSpec(_col("id"), "id", id_type="Customer"),
     "external_ref": _text("external_ref"),
     "email": FieldSpec(
         _col("email_key"), "string", normalize=lambda v: v.strip().lower()
@@ -48,17 +39,15 @@ CUSTOMER_FIELDS: dict[str, FieldSpec] = {
     "time_zone": _text("time_zone"),
     "lifecycle_stage": FieldSpec(_col("lifecycle_stage"), "enum", enum=LifecycleStage),
     "tags": FieldSpec(_col("tags"), "tags"),
-    "owner": FieldSpec(_col("owner_id"), "id", decode_id=_staff_id),
+    "owner": FieldSpec(_col("owner_id"), "id", id_type="StaffMember"),
     "created_at": FieldSpec(_col("created_at"), "datetime"),
     "updated_at": FieldSpec(_col("updated_at"), "datetime"),
     "archived": FieldSpec(_archived, "bool"),
 }
 
 
-def _interactions_link() -> ColumnElement[bool]:
-    from crm.interactions.models import Interaction
-
-    return Interaction.customer_id == Customer.id  # type: ignore[return-value]
+def _interactions_link(customer: Any, interaction: Any) -> ColumnElement[bool]:
+    return interaction.customer_id == customer.id  # type: ignore[no-any-return]
 
 
 def _interaction_spec() -> EntitySpec:
@@ -69,6 +58,7 @@ def _interaction_spec() -> EntitySpec:
 
 CUSTOMER_SPEC = EntitySpec(
     name="Customer",
+    model=lambda: Customer,
     fields=CUSTOMER_FIELDS,
     relations={"interactions": RelationSpec(_interaction_spec, _interactions_link)},
 )
@@ -90,12 +80,13 @@ def customer_order(field: CustomerOrderField, descending: bool) -> list[SortKey]
 
 
 def mentions_archived(where: Any) -> bool:
-    """Whether a filter mentions `archived` (if not, archived rows are hidden)."""
+    """Whether a filter says anything about the customer's own `archived` (if not,
+    archived rows are hidden). A condition inside a relation filter is about
+    other rows, so it does not count."""
     if isinstance(where, dict):
-        return any(
-            key == "archived" or mentions_archived(value)
-            for key, value in where.items()
-        )
+        if where.get("archived") is not None:
+            return True
+        return any(mentions_archived(where.get(key)) for key in ("and", "or", "not"))
     if isinstance(where, list):
         return any(mentions_archived(item) for item in where)
     return False

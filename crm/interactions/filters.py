@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from crm.filtering import EntitySpec, FieldSpec, RelationSpec
-from crm.ids import decode_id
 from crm.interactions.models import (
     Channel,
     Direction,
@@ -22,7 +21,7 @@ from crm.permissions import Permission
 
 
 def _col(name: str) -> Any:
-    return lambda: getattr(Interaction, name)
+    return lambda entity: getattr(entity, name)
 
 
 def _enum(name: str, enum: type[StrEnum]) -> FieldSpec:
@@ -30,16 +29,8 @@ def _enum(name: str, enum: type[StrEnum]) -> FieldSpec:
 
 
 INTERACTION_FIELDS: dict[str, FieldSpec] = {
-    "id": FieldSpec(
-        _col("id"),
-        "id",
-        decode_id=lambda v: decode_id(v, "Interaction", field="where.id"),
-    ),
-    "customer_id": FieldSpec(
-        _col("customer_id"),
-        "id",
-        decode_id=lambda v: decode_id(v, "Customer", field="where.customerId"),
-    ),
+    "id": FieldSpec(_col("id"), "id", id_type="Interaction"),
+    "customer_id": FieldSpec(_col("customer_id"), "id", id_type="Customer"),
     "occurred_at": FieldSpec(_col("occurred_at"), "datetime"),
     "created_at": FieldSpec(_col("created_at"), "datetime"),
     "channel": _enum("channel", Channel),
@@ -62,10 +53,8 @@ INTERACTION_FIELDS: dict[str, FieldSpec] = {
 }
 
 
-def _customer_link() -> ColumnElement[bool]:
-    from crm.customers.models import Customer
-
-    return Customer.id == Interaction.customer_id  # type: ignore[return-value]
+def _customer_link(interaction: Any, customer: Any) -> ColumnElement[bool]:
+    return customer.id == interaction.customer_id  # type: ignore[no-any-return]
 
 
 def _customer_spec() -> EntitySpec:
@@ -76,6 +65,7 @@ def _customer_spec() -> EntitySpec:
 
 INTERACTION_SPEC = EntitySpec(
     name="Interaction",
+    model=lambda: Interaction,
     fields=INTERACTION_FIELDS,
     relations={
         "customer": RelationSpec(

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import col
 
 from crm import events
 from crm.actors import Actor, StaffActor
@@ -159,7 +160,7 @@ async def _open_customer(
     session: AsyncSession, actor: Actor, customer_id: int
 ) -> Customer:
     customer = await session.scalar(
-        select(Customer).where(Customer.id == customer_id, customer_scope(actor))
+        select(Customer).where(col(Customer.id) == customer_id, customer_scope(actor))
     )
     if customer is None:
         raise NotFound("No customer with that ID.", field="customer_id")
@@ -175,7 +176,7 @@ async def get_interaction(
 ) -> Interaction:
     found = await session.scalar(
         policies.scoped(select(Interaction), actor).where(
-            Interaction.id == interaction_id
+            col(Interaction.id) == interaction_id
         )
     )
     if found is None:
@@ -216,7 +217,7 @@ async def log_interaction(
     fields.setdefault("occurred_at", utcnow())
     fields["visibility"] = fields.get("visibility") or Visibility.INTERNAL.value
     interaction = Interaction(
-        customer_id=customer.id,
+        customer_id=customer_id,
         source=source_of(actor).value,
         recorded_by=actor.ref,
         recorded_by_staff_id=actor.staff_id if isinstance(actor, StaffActor) else None,
@@ -341,7 +342,7 @@ async def list_interactions(
 ) -> InteractionList:
     stmt = _filtered(actor, where)
     if customer_id is not None:
-        stmt = stmt.where(Interaction.customer_id == customer_id)
+        stmt = stmt.where(col(Interaction.customer_id) == customer_id)
     result = await paginate(session, stmt, interaction_order(order, descending), page)
     return InteractionList(page=result, count_statement=stmt)
 
@@ -359,14 +360,15 @@ async def first_pages_by_customer(
     """The first page of interactions of many customers in one statement."""
     keys = interaction_order(order, descending)
     order_by = [k.column.desc() if k.descending else k.column.asc() for k in keys]
+    customer_id = col(Interaction.customer_id)
     position = (
         func.row_number()
-        .over(partition_by=Interaction.customer_id, order_by=order_by)
+        .over(partition_by=customer_id, order_by=order_by)
         .label("position")
     )
     inner = (
         _filtered(actor, where)
-        .where(Interaction.customer_id.in_(list(set(customer_ids))))  # type: ignore[attr-defined]
+        .where(customer_id.in_(list(set(customer_ids))))
         .add_columns(position)
         .subquery()
     )
@@ -383,6 +385,6 @@ async def first_pages_by_customer(
     for cid, items in grouped.items():
         more = len(items) > size
         items = items[:size]
-        cursors = [encode_cursor([getattr(i, keys[0].column.key), i.id]) for i in items]
+        cursors = [encode_cursor([getattr(i, order.value), i.id]) for i in items]
         pages[cid] = Page(items, cursors, has_next_page=more, has_previous_page=False)
     return pages

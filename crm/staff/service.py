@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import math
+import unicodedata
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm import events
 from crm.actors import Actor, StaffActor
-from crm.errors import FieldError, Unauthenticated, ValidationFailed
+from crm.errors import FieldError, RateLimited, Unauthenticated, ValidationFailed
 from crm.permissions import Permission, StaffRole
 from crm.policy import require
 from crm.staff.models import StaffMember
+from crm.staff.throttle import SignInThrottle, sign_in_throttle
 from crm.validation import Errors, clean_email, clean_enum, clean_text
 
 _hasher = PasswordHasher()
@@ -69,9 +74,12 @@ async def create_staff(
         role=role_value,
         password_hash=_hasher.hash(password) if password else None,
     )
-    session.add(member)
     try:
-        await session.flush()
+        # A savepoint: on PostgreSQL a failed INSERT would abort the caller's
+        # whole transaction, not just this statement.
+        async with session.begin_nested():
+            session.add(member)
+            await session.flush()
     except IntegrityError:
         raise ValidationFailed(
             [FieldError("email", "DUPLICATE", "A staff member has this email.")]
@@ -90,19 +98,48 @@ async def create_staff(
     return member
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> StaffMember:
-    """The active staff member with this email and password, else Unauthenticated."""
-    member = None
-    if isinstance(email, str) and len(email) <= 320:
-        member = await session.scalar(
-            select(StaffMember).where(StaffMember.email_key == email.strip().lower())
+def _plausible_email(email: object) -> bool:
+    """Worth a lookup: text of email length without control characters (PostgreSQL
+    refuses NUL in a query; such an email can match no one anyway)."""
+    return (
+        isinstance(email, str)
+        and 0 < len(email) <= 320
+        and not any(unicodedata.category(ch) == "Cc" for ch in email)
+    )
+
+
+async def authenticate(
+    session: AsyncSession,
+    email: str,
+    password: str,
+    *,
+    client: str | None = None,
+    throttle: SignInThrottle = sign_in_throttle,
+) -> StaffMember:
+    """The active staff member with this email and password, else Unauthenticated
+    (the same message for an unknown email and a wrong password), or RateLimited
+    after too many failures for this email from this `client` address."""
+    key = throttle.key(email, client)
+    wait = throttle.retry_after(key)
+    if wait is not None:
+        minutes = math.ceil(wait / 60)
+        raise RateLimited(
+            f"Too many failed sign-ins; try again in {minutes} minute"
+            f"{'s' if minutes > 1 else ''}."
         )
+    member = None
+    if _plausible_email(email):
+        key_match = col(StaffMember.email_key) == email.strip().lower()
+        member = await session.scalar(select(StaffMember).where(key_match))
     stored = member.password_hash if member is not None else None
     try:
-        _hasher.verify(stored or _DUMMY_HASH, password[:1024])
+        # Verify even without a member, so that timing does not tell emails apart.
+        _hasher.verify(stored or _DUMMY_HASH, str(password)[:1024])
         ok = stored is not None
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or member is None or member.archived_at is not None:
+        throttle.failed(key)
         raise Unauthenticated("Wrong email or password.")
+    throttle.succeeded(key)
     return member

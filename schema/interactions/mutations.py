@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import UNSET
 
 from crm.errors import ValidationFailed
 from crm.interactions import service
@@ -25,7 +26,8 @@ class InteractionLogPayload:
     interaction: Interaction | None = None
     created: bool = strawberry.field(
         default=False,
-        description="False when the externalRef was logged before (nothing new written).",
+        description="False when the externalRef was logged before (nothing new "
+        "written).",
     )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -77,7 +79,9 @@ class InteractionMutations:
     ) -> InteractionPayload:
         ctx = info.context
         interaction_id = pk_of(input.id, "Interaction", field="input.id")
-        expected = input.expected_version or None
+        # 0 is a (stale) version too: only an omitted or null one skips the check.
+        sent = input.expected_version
+        expected = None if sent is UNSET or sent is None else sent
         data = provided(input, exclude=("id", "expected_version"))
         try:
             updated = await in_savepoint(

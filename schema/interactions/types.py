@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from crm.columns import MONEY_SCALE
 from crm.interactions.filters import InteractionOrderField as DomainOrderField
 from crm.interactions.models import Interaction as InteractionModel
 from crm.permissions import Permission
@@ -31,8 +32,18 @@ CustomerT = Annotated["Customer", strawberry.lazy("schema.customers.types")]
 
 @strawberry.type(description="An amount of money in a currency.")
 class Money:
-    amount: Decimal
+    amount: Decimal = strawberry.field(
+        description=f"Always with {MONEY_SCALE} decimals, e.g. 19.9900."
+    )
     currency: str = strawberry.field(description="ISO 4217 code.")
+
+    @classmethod
+    def of(cls, amount: Decimal, currency: str) -> Money:
+        # As stored: the same text whether just written ("19.9") or read back.
+        return cls(amount=amount.quantize(_MONEY_QUANTUM), currency=currency)
+
+
+_MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
 
 
 @strawberry.type(description="One touchpoint with a customer, on any channel.")
@@ -60,7 +71,7 @@ class Interaction(Node):
         model = self.model_
         if model.amount is None or model.currency is None:
             return None
-        return Money(amount=model.amount, currency=model.currency)
+        return Money.of(model.amount, model.currency)
 
     @strawberry.field(description="What serving this touchpoint cost the firm.")
     def cost_to_serve(self, info: Info) -> Money | None:
@@ -69,7 +80,7 @@ class Interaction(Node):
             return None
         if not info.context.actor.can(Permission.FINANCIALS_READ):
             return None
-        return Money(amount=model.cost_to_serve, currency=model.currency)
+        return Money.of(model.cost_to_serve, model.currency)
 
     @strawberry.field(
         description="Free text. Internal notes need the right to read them."
