@@ -72,8 +72,12 @@ class MutualGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        header = request.headers.get("authorization")
-        auth = await authenticate(self.database, self.signer, header)
+        auth = await authenticate(
+            self.database,
+            self.signer,
+            request.headers.get("authorization"),
+            api_key=request.headers.get("x-api-key"),
+        )
         return Context(
             actor=auth.actor,
             database=self.database,

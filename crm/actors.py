@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crm.permissions import ROLE_PERMISSIONS, Permission, StaffRole
+from crm.permissions import (
+    ROLE_PERMISSIONS,
+    Permission,
+    Scope,
+    StaffRole,
+    scope_permissions,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,54 @@ class StaffActor(Actor):
     @property
     def ref(self) -> str:
         return f"staff:{self.staff_id}"
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.ref
+
+
+@dataclass(frozen=True)
+class PartnerActor(Actor):
+    """A partner app calling with one of its API keys: no more than the key's scopes."""
+
+    partner_id: int
+    key_id: int
+    name: str
+    scopes: frozenset[Scope] = frozenset()
+    kind = "partner"
+
+    @property
+    def authenticated(self) -> bool:
+        return True
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return scope_permissions(self.scopes)
+
+    @property
+    def ref(self) -> str:
+        return f"partner:{self.partner_id}"
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class CustomerActor(Actor):
+    """A customer signed in to their own view: no firm permission at all."""
+
+    customer_id: int
+    display_name: str = ""
+    kind = "customer"
+
+    @property
+    def authenticated(self) -> bool:
+        return True
+
+    @property
+    def ref(self) -> str:
+        return f"customer:{self.customer_id}"
 
     @property
     def label(self) -> str:

@@ -14,6 +14,7 @@ import crm.db  # noqa: F401  (the naming convention must exist before any table)
 MONEY_SCALE = 4
 _MONEY_FACTOR = Decimal(10) ** MONEY_SCALE
 _MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
+_MONEY_LIMIT = Decimal(10) ** (18 - MONEY_SCALE)
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -38,6 +39,8 @@ class MoneyType(TypeDecorator[Decimal]):
         if value is None:
             return None
         amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
+        if not amount.is_finite() or abs(amount) >= _MONEY_LIMIT:
+            raise ValueError(f"{value!r} is out of range for money")
         if dialect.name == "sqlite":
             return int((amount * _MONEY_FACTOR).to_integral_value())
         return amount

@@ -25,6 +25,31 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     STAFF_READ = "staff:read"
     STAFF_MANAGE = "staff:manage"
+    PARTNERS_MANAGE = "partners:manage"
+
+
+class Scope(StrEnum):
+    """What a partner app's API key may be granted; never more than its scopes."""
+
+    CUSTOMERS_READ = "customers:read"
+    CUSTOMERS_WRITE = "customers:write"
+    INTERACTIONS_READ = "interactions:read"
+    INTERACTIONS_WRITE = "interactions:write"
+
+
+SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
+    Scope.CUSTOMERS_READ: frozenset({Permission.CUSTOMERS_READ}),
+    Scope.CUSTOMERS_WRITE: frozenset({Permission.CUSTOMERS_WRITE}),
+    Scope.INTERACTIONS_READ: frozenset({Permission.INTERACTIONS_READ}),
+    Scope.INTERACTIONS_WRITE: frozenset({Permission.INTERACTIONS_WRITE}),
+}
+
+
+def scope_permissions(scopes: frozenset[Scope]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for scope in scopes:
+        granted |= SCOPE_PERMISSIONS[scope]
+    return frozenset(granted)
 
 
 _READ = {
@@ -35,7 +60,9 @@ _READ = {
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.ADMIN: frozenset(Permission),
-    StaffRole.MANAGER: frozenset(set(Permission) - {Permission.STAFF_MANAGE}),
+    StaffRole.MANAGER: frozenset(
+        set(Permission) - {Permission.STAFF_MANAGE, Permission.PARTNERS_MANAGE}
+    ),
     StaffRole.AGENT: frozenset(
         _READ
         | {

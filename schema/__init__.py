@@ -7,6 +7,7 @@ from strawberry.extensions import MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.auth.mutations import AuthMutations
+from schema.customer_auth.mutations import CustomerAuthMutations
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
@@ -14,17 +15,33 @@ from schema.extensions import CachedParser, OperationTransaction
 from schema.interactions.mutations import InteractionMutations
 from schema.interactions.queries import InteractionQueries
 from schema.limits import DocumentLimits
+from schema.me.queries import MeQueries
 from schema.node import NodeQueries
+from schema.partners.mutations import PartnerMutations
+from schema.partners.queries import PartnerQueries
 from schema.viewer import ViewerQueries
 
 
 @strawberry.type(description="Read the firm's customer data.")
-class Query(CustomerQueries, InteractionQueries, NodeQueries, ViewerQueries):
+class Query(
+    CustomerQueries,
+    InteractionQueries,
+    NodeQueries,
+    ViewerQueries,
+    MeQueries,
+    PartnerQueries,
+):
     pass
 
 
 @strawberry.type(description="Change the firm's customer data.")
-class Mutation(AuthMutations, CustomerMutations, InteractionMutations):
+class Mutation(
+    AuthMutations,
+    CustomerAuthMutations,
+    CustomerMutations,
+    InteractionMutations,
+    PartnerMutations,
+):
     pass
 
 

@@ -80,6 +80,10 @@ class Api:
     def token_for(self, staff_id: int) -> str:
         return self.app.state.signer.issue(f"staff:{staff_id}").token
 
+    def customer_token(self, customer_id: int) -> str:
+        """A token as customerTokenCreate issues it, for the customer's own view."""
+        return self.app.state.signer.issue(f"customer:{customer_id}").token
+
     async def staff(
         self,
         role: str = "admin",

@@ -19,6 +19,9 @@ class StaffMember(SQLModel, table=True):
     display_name: str = Field(sa_column=Column(String(200), nullable=False))
     role: str = Field(sa_column=Column(String(20), nullable=False))
     password_hash: str | None = Field(default=None, sa_column=Column(String(200)))
+    external_ref: str | None = Field(
+        default=None, sa_column=Column(String(200), unique=True)
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

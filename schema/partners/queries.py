@@ -1,0 +1,10 @@
+"""Partner app queries (admins)."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class PartnerQueries:
+    pass
