@@ -107,6 +107,39 @@ class Api:
         assert member.id is not None
         return member.id, self.token_for(member.id)
 
+    async def partner_key(
+        self, scopes: list[str], *, name: str = "Partner", expires_at: Any = None
+    ) -> str:
+        """A partner app with one API key holding `scopes`; returns the raw key.
+
+        The format is the one crm.partners issues: `mut_<8 chars>_<secret>`, found
+        by its prefix (`mut_<8 chars>`), kept as the SHA-256 hex of the whole key.
+        """
+        import hashlib
+        import secrets
+
+        from crm.partners.models import ApiKey, PartnerApp
+
+        prefix = "mut_" + secrets.token_hex(4)
+        raw = f"{prefix}_{secrets.token_urlsafe(24)}"
+        async with self.db.transaction() as session:
+            app = PartnerApp(name=name, created_by="system:tests")
+            session.add(app)
+            await session.flush()
+            assert app.id is not None
+            session.add(
+                ApiKey(
+                    partner_app_id=app.id,
+                    name=f"{name} key",
+                    prefix=prefix,
+                    secret_hash=hashlib.sha256(raw.encode()).hexdigest(),
+                    scopes=list(scopes),
+                    created_by="system:tests",
+                    expires_at=expires_at,
+                )
+            )
+        return raw
+
     async def customer(self, **fields: Any) -> int:
         async with self.db.transaction() as session:
             customer = await customer_service.create_customer(session, SYSTEM, fields)
