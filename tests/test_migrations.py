@@ -9,8 +9,8 @@ from sqlalchemy import func, select, text
 
 from crm import migrate
 from crm.customers.models import Customer
-from crm.interactions.models import Interaction
 from crm.db import Database
+from crm.interactions.models import Interaction
 from tests.client import SYSTEM
 from tests.conftest import PG_URL, _fresh_postgres
 

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement
 from crm.customers.models import Customer, LifecycleStage
 from crm.filtering import EntitySpec, FieldSpec, RelationSpec
 from crm.pagination import SortKey
+from crm.permissions import Permission
 
 
 def _col(name: str) -> Any:
@@ -60,7 +61,13 @@ CUSTOMER_SPEC = EntitySpec(
     name="Customer",
     model=lambda: Customer,
     fields=CUSTOMER_FIELDS,
-    relations={"interactions": RelationSpec(_interaction_spec, _interactions_link)},
+    relations={
+        "interactions": RelationSpec(
+            _interaction_spec,
+            _interactions_link,
+            permission=Permission.INTERACTIONS_READ,
+        )
+    },
 )
 
 

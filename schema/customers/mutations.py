@@ -106,7 +106,8 @@ class CustomerMutations:
     ) -> CustomerPayload:
         ctx = info.context
         customer_id = pk_of(input.id, "Customer", field="input.id")
-        expected = input.expected_version or None
+        sent = input.expected_version
+        expected = None if sent is strawberry.UNSET or sent is None else sent
         data = customer_fields(input, exclude=("id", "expected_version"))
         try:
             updated = await in_savepoint(
