@@ -34,6 +34,7 @@ from crm.db import Database
 from crm.errors import BadInput, Conflict, DomainError, ValidationFailed
 from crm.interactions import policies as interaction_policies
 from crm.interactions.models import Interaction
+from crm.interactions.service import EDITABLE_FIELDS as INTERACTION_FIELDS
 from crm.interactions.service import log_interaction
 from crm.permissions import Permission
 from crm.policy import require
@@ -42,36 +43,13 @@ Kind = Literal["customers", "interactions"]
 Format = Literal["csv", "jsonl"]
 Progress = Callable[[int], None]
 
-CUSTOMER_COLUMNS: tuple[str, ...] = (
-    "external_ref",
-    "email",
-    "phone",
-    "given_name",
-    "family_name",
-    "display_name",
-    "company",
-    "locale",
-    "time_zone",
-    "lifecycle_stage",
-    "tags",
-    "attributes",
-)
+# Owners are not exported: staff IDs differ between installations.
+CUSTOMER_COLUMNS: tuple[str, ...] = tuple(f for f in CUSTOMER_FIELDS if f != "owner_id")
 INTERACTION_COLUMNS: tuple[str, ...] = (
     "customer_external_ref",
     "customer_email",
     "external_ref",
-    "occurred_at",
-    "channel",
-    "direction",
-    "kind",
-    "subject",
-    "body",
-    "amount",
-    "currency",
-    "cost_to_serve",
-    "rating",
-    "sentiment",
-    "visibility",
+    *INTERACTION_FIELDS,
 )
 REQUIRED_INTERACTION_FIELDS = ("channel", "direction", "kind")
 SUFFIXES: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
