@@ -118,7 +118,10 @@ async def run_load(
     finally:
         await database.dispose()
     print("Counting SQL round trips per request (in process) ...")
-    sql_counts = await statements_per_request(url, secret, token, scenarios, args.seed)
+    async with asyncio.timeout(300):
+        sql_counts = await statements_per_request(
+            url, secret, token, scenarios, args.seed
+        )
     server = Server(url, secret, workers=args.workers)
     runs: list[Run] = []
     descriptions = {s.name: s.measures for s in scenarios}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sys
 import time
@@ -29,6 +30,7 @@ from crm.validation import fold
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/mutual_bench"
 BENCH_ADMIN = "bench-admin@mutual.example"
 ACTOR = SystemActor(name="bench")
+SEED_LIMIT_SECONDS = 1800
 
 
 def check_url(url: str) -> URL:
@@ -167,9 +169,11 @@ async def _seed(database: Database, customers: int, seed: int) -> tuple[float, A
         def progress(done: int) -> None:
             bar.update(done - bar.n)
 
-        summary = await seed_demo(
-            database, customers=customers, seed=seed, progress=progress
-        )
+        # A hang (a lock, a stuck connection) fails the run instead of stalling it.
+        async with asyncio.timeout(SEED_LIMIT_SECONDS):
+            summary = await seed_demo(
+                database, customers=customers, seed=seed, progress=progress
+            )
     return time.perf_counter() - started, summary
 
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.database import ACTOR, Fixtures
@@ -27,6 +27,7 @@ from crm.pagination import PageRequest, count
 
 SEQ_SCAN = re.compile(r"Seq Scan on (customer|interaction)\b(?: (\w+))?")
 SLOW_MS = 20.0  # an execution slower than this is called out
+LIMIT_MS = 120_000  # per statement: a runaway plan fails instead of stalling
 MANY_REMOVED = 10_000  # rows read and thrown away by one plan node
 
 
@@ -193,6 +194,7 @@ async def explain_all(database: Database, fx: Fixtures) -> list[Plan]:
     prefix = await slowest_prefix(database, fx)
     for path, names, work in paths(fx, prefix):
         async with database.session(write=False) as session:
+            await session.execute(text(f"SET LOCAL statement_timeout = {LIMIT_MS}"))
             await work(session)  # warm: caches as under load
             with captured(database) as statements:
                 started = time.perf_counter()
@@ -204,18 +206,18 @@ async def explain_all(database: Database, fx: Fixtures) -> list[Plan]:
                 result = await connection.exec_driver_sql(
                     "EXPLAIN (ANALYZE, BUFFERS) " + sql, params
                 )
-                text = "\n".join(row[0] for row in result)
-                execution = _number(r"Execution Time: ([\d.]+) ms", text)
+                plan_text = "\n".join(row[0] for row in result)
+                execution = _number(r"Execution Time: ([\d.]+) ms", plan_text)
                 plans.append(
                     Plan(
                         path=path,
                         statement=name,
                         sql=sql,
-                        plan=text,
+                        plan=plan_text,
                         service_ms=round(service_ms, 2),
-                        planning_ms=_number(r"Planning Time: ([\d.]+) ms", text),
+                        planning_ms=_number(r"Planning Time: ([\d.]+) ms", plan_text),
                         execution_ms=execution,
-                        flags=_flags(text, execution),
+                        flags=_flags(plan_text, execution),
                     )
                 )
             await session.rollback()
