@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -102,6 +102,9 @@ class MutualGraphQL(GraphQL[Context, None]):
             return _http_error(400, "Bad Content-Length header.")
         except HTTPException as exc:
             return _http_error(exc.status_code, exc.reason)
+        except ClientDisconnect:
+            logger.info("client went away before %s was answered", request.url.path)
+            return _http_error(400, "The client disconnected.")
         except Exception:
             logger.exception("unexpected error answering %s", request.url.path)
             return _http_error(500, "Internal server error.")

@@ -59,6 +59,13 @@ class Interaction(SQLModel, table=True):
     __tablename__ = "interaction"
     __table_args__ = (
         Index("ix_interaction_customer_occurred", "customer_id", "occurred_at", "id"),
+        # Relation filters ("customers with a purchase since ...") probe this one.
+        Index(
+            "ix_interaction_customer_kind_occurred",
+            "customer_id",
+            "kind",
+            "occurred_at",
+        ),
         Index("ix_interaction_occurred_at_id", "occurred_at", "id"),
         Index("ix_interaction_created_at_id", "created_at", "id"),
         Index("ix_interaction_kind_occurred", "kind", "occurred_at"),
