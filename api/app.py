@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
+from api.idp import IdentityProviders
 from api.metrics import Metrics, MetricsMiddleware
 from api.settings import Settings
 from api.view import MutualGraphQL
@@ -43,6 +44,8 @@ def create_app(
         ),
         database=db,
         signer=signer,
+        providers=IdentityProviders.from_settings(settings),
+        customer_token_ttl=timedelta(minutes=settings.customer_token_ttl_minutes),
         graphiql=settings.development,
         max_body_bytes=settings.max_body_bytes,
     )

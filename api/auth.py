@@ -2,13 +2,21 @@
 
 - `Authorization: Bearer mut_...` (or `X-Api-Key: mut_...`): a partner app's API key.
 - `Authorization: Bearer <JWT>`: a token this server signed (`staff:<id>` or
-  `customer:<id>`), or one from a configured external identity provider.
+  `customer:<id>`), or one from a configured external identity provider
+  (api/idp.py). The unverified `iss` only routes a token to the key that must
+  verify it: ours (HS256, issuer "mutual") or the provider's (RS256/ES256).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
+import jwt
+
+from api.idp import NOT_VALID, IdentityProviders
+from api.settings import Settings
 from crm.actors import Actor, Anonymous
 from crm.db import Database
 from crm.errors import Unauthenticated
@@ -35,7 +43,7 @@ async def actor_for_subject(database: Database, subject: str) -> Actor:
     kind, _, ident = subject.partition(":")
     number = _numeric(ident)
     if number is None:
-        raise Unauthenticated("The token is not valid.")
+        raise Unauthenticated(NOT_VALID)
     if kind == "staff":
         async with database.session(write=False) as session:
             member = await active_staff(session, number)
@@ -47,7 +55,44 @@ async def actor_for_subject(database: Database, subject: str) -> Actor:
 
         async with database.session(write=False) as session:
             return await customer_actor(session, number)
-    raise Unauthenticated("The token is not valid.")
+    raise Unauthenticated(NOT_VALID)
+
+
+@functools.cache
+def configured_providers() -> IdentityProviders:
+    """The providers of the environment's Settings, for callers that pass none."""
+    return IdentityProviders.from_settings(Settings())
+
+
+def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A JWT's header and claims, read without checking anything: for routing."""
+    try:
+        decoded = jwt.api_jwt.decode_complete(
+            token, options={"verify_signature": False}
+        )
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise Unauthenticated(NOT_VALID) from None
+    header, claims = decoded.get("header"), decoded.get("payload")
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise Unauthenticated(NOT_VALID)
+    return header, claims
+
+
+async def token_actor(
+    database: Database,
+    signer: TokenSigner,
+    token: str,
+    providers: IdentityProviders | None = None,
+) -> Actor:
+    """The actor a bearer JWT names, verified by whoever issued it."""
+    header, claims = _unverified(token)
+    if claims.get("iss") == signer.issuer:
+        return await actor_for_subject(database, signer.verify(token))
+    trusted = providers if providers is not None else configured_providers()
+    provider = trusted.for_claims(claims)
+    if provider is None:
+        raise Unauthenticated(NOT_VALID)
+    return await provider.actor(database, token, header)
 
 
 async def authenticate(
@@ -56,9 +101,14 @@ async def authenticate(
     authorization: str | None,
     *,
     api_key: str | None = None,
+    providers: IdentityProviders | None = None,
 ) -> Authentication:
     """The caller behind the request's credentials; refused credentials are
-    reported, not raised, so the GraphQL layer answers with UNAUTHENTICATED."""
+    reported, not raised, so the GraphQL layer answers with UNAUTHENTICATED.
+
+    `providers`: the external identity providers to trust; None reads them from
+    the environment's Settings, once.
+    """
     credential: str | None = None
     if api_key:
         credential = api_key.strip()
@@ -74,7 +124,7 @@ async def authenticate(
             from crm.partners.service import authenticate_key
 
             return Authentication(await authenticate_key(database, credential))
-        subject = signer.verify(credential)
-        return Authentication(await actor_for_subject(database, subject))
+        actor = await token_actor(database, signer, credential, providers)
+        return Authentication(actor)
     except Unauthenticated as exc:
         return Authentication(Anonymous(), exc.message)

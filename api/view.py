@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth import authenticate
+from api.idp import IdentityProviders
 from crm.db import Database
 from crm.tokens import TokenSigner
 from schema.context import Context
@@ -32,6 +34,8 @@ class MutualGraphQL(GraphQL[Context, None]):
         *,
         database: Database,
         signer: TokenSigner,
+        providers: IdentityProviders,
+        customer_token_ttl: timedelta,
         graphiql: bool,
         max_body_bytes: int,
     ) -> None:
@@ -42,6 +46,8 @@ class MutualGraphQL(GraphQL[Context, None]):
         )
         self.database = database
         self.signer = signer
+        self.providers = providers
+        self.customer_token_ttl = customer_token_ttl
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,11 +83,13 @@ class MutualGraphQL(GraphQL[Context, None]):
             self.signer,
             request.headers.get("authorization"),
             api_key=request.headers.get("x-api-key"),
+            providers=self.providers,
         )
         return Context(
             actor=auth.actor,
             database=self.database,
             signer=self.signer,
+            customer_token_ttl=self.customer_token_ttl,
             request=request,
             auth_error=auth.error,
         )

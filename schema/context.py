@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,8 @@ class Context:
     actor: Actor
     database: Database
     signer: TokenSigner
+    # Lifetime of the tokens customerTokenCreate issues.
+    customer_token_ttl: timedelta = timedelta(hours=24)
     request: Any = None
     # Why the credentials were refused, when they were (the actor is then anonymous).
     auth_error: str | None = None

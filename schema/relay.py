@@ -31,25 +31,33 @@ def pk_of(value: Any, type_name: str, *, field: str = "id") -> int:
 
 @strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Items precede this page (true whenever `after` was given)."
+    )
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
 
 
 @strawberry.type(description="One item of a list and its cursor.")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(
+        description="Pass as `after` (or `before`) to page from this item."
+    )
+    node: NodeT = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of a list, paginated with keyset cursors.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    edges: list[Edge[NodeT]] = strawberry.field(
+        description="The page's items, each with its cursor."
+    )
     nodes: list[NodeT] = strawberry.field(
         description="The page's items, without cursors."
     )
-    page_info: PageInfo
+    page_info: PageInfo = strawberry.field(
+        description="Where the page sits in the list."
+    )
     count_: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 
     @strawberry.field(

@@ -242,7 +242,13 @@ def operation(kind: str, name: str) -> str:
     return f"{kind} {{ {call}{selection} }}"
 
 
-PUBLIC = {("mutation", "tokenCreate")}
+# Sign-in mutations: the caller has no credentials yet (reasons in
+# tests/test_schema_contract.py PUBLIC_FIELDS).
+PUBLIC = {
+    ("mutation", "tokenCreate"),
+    ("mutation", "customerLoginCodeRequest"),
+    ("mutation", "customerTokenCreate"),
+}
 ROOT_FIELDS = [
     (kind, name)
     for kind, root in (

@@ -26,6 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # Root fields open to anonymous callers, each with the reason it must be.
 PUBLIC_FIELDS = {
     ("Mutation", "token_create"): "Signing in: the caller has no credentials yet.",
+    ("Mutation", "customer_login_code_request"): "A customer asks for a sign-in "
+    "code: no credentials yet. Same answer for known and unknown emails; codes per "
+    "customer are capped in the database.",
+    ("Mutation", "customer_token_create"): "A customer signs in with that code: no "
+    "credentials yet. Five wrong tries end a code.",
 }
 
 # Fields of object types still without a description, in files owned elsewhere.

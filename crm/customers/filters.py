@@ -40,7 +40,9 @@ CUSTOMER_FIELDS: dict[str, FieldSpec] = {
     "time_zone": _text("time_zone"),
     "lifecycle_stage": FieldSpec(_col("lifecycle_stage"), "enum", enum=LifecycleStage),
     "tags": FieldSpec(_col("tags"), "tags"),
-    "owner": FieldSpec(_col("owner_id"), "id", id_type="StaffMember"),
+    "owner": FieldSpec(
+        _col("owner_id"), "id", id_type="StaffMember", permission=Permission.STAFF_READ
+    ),
     "created_at": FieldSpec(_col("created_at"), "datetime"),
     "updated_at": FieldSpec(_col("updated_at"), "datetime"),
     "archived": FieldSpec(_archived, "bool"),

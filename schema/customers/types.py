@@ -12,6 +12,7 @@ from crm.audit import service as audit_service
 from crm.customers.models import Customer as CustomerModel
 from crm.interactions import service as interaction_service
 from crm.pagination import count
+from crm.permissions import Permission
 from schema.audit.types import AuditEvent
 from schema.context import Info
 from schema.enums import LifecycleStage
@@ -63,9 +64,14 @@ class Customer(Node):
     def archived(self) -> bool:
         return self.archived_at is not None
 
-    @strawberry.field(description="The staff member who owns the relationship.")
+    @strawberry.field(
+        description="The staff member who owns the relationship (null without the "
+        "right to read staff)."
+    )
     async def owner(self, info: Info) -> StaffMember | None:
-        if self.model_.owner_id is None:
+        if self.model_.owner_id is None or not info.context.actor.can(
+            Permission.STAFF_READ
+        ):
             return None
         member = await info.context.loaders.staff.load(self.model_.owner_id)
         return StaffMember.from_model(member) if member is not None else None
