@@ -99,10 +99,14 @@ class SerialSession(AsyncSession):
         super().__init__(*args, **kwargs)
         self._turn = asyncio.Lock()
 
-    # scalar() and scalars() go through execute(); get/flush/delete/refresh do not.
+    # scalars() goes through execute(); scalar(), get(), flush()... do not.
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         async with self._turn:
             return await super().execute(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().scalar(*args, **kwargs)
 
     async def get(self, *args: Any, **kwargs: Any) -> Any:
         async with self._turn:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from crm.actors import CustomerActor
 from crm.audit.models import AuditEvent as AuditModel
 from crm.customers import service as customer_service
 from crm.errors import BadInput, NotFound
 from crm.ids import parse_global_id
 from crm.interactions import service as interaction_service
+from crm.me import service as me_service
 from crm.permissions import Permission
 from crm.policy import require
 from crm.staff.models import StaffMember as StaffModel
@@ -16,6 +18,7 @@ from schema.audit.types import AuditEvent
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.interactions.types import Interaction
+from schema.me.types import MyInteraction, MyProfile
 from schema.permissions import IsAuthenticated, gate
 from schema.relay import Node
 from schema.staff.types import StaffMember
@@ -38,6 +41,8 @@ async def resolve_node(info: Info, id: str) -> Node:
 
 async def _find(info: Info, type_name: str, pk: int) -> Node | None:
     ctx = info.context
+    if isinstance(ctx.actor, CustomerActor):
+        return await _find_own(info, type_name, pk)
     if type_name == "Customer":
         return Customer.from_model(
             await customer_service.get_customer(ctx.session, ctx.actor, pk)
@@ -55,6 +60,19 @@ async def _find(info: Info, type_name: str, pk: int) -> Node | None:
         event = await ctx.session.get(AuditModel, pk)
         if event is not None:
             return AuditEvent.from_model(event)
+    return None
+
+
+async def _find_own(info: Info, type_name: str, pk: int) -> Node | None:
+    """What a customer may fetch by ID: their own profile and the interactions shared
+    with them, as their own types."""
+    ctx = info.context
+    if type_name == "Customer":
+        profile = await me_service.get_my_profile(ctx.session, ctx.actor, pk)
+        return MyProfile.from_model(profile)
+    if type_name == "Interaction":
+        model = await me_service.get_my_interaction(ctx.session, ctx.actor, pk)
+        return MyInteraction.from_model(model)
     return None
 
 
