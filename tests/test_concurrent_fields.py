@@ -1,4 +1,4 @@
-"""Sibling fields resolve concurrently; their statements must take turns on one session."""
+"""Sibling fields resolve concurrently; their statements take turns on one session."""
 
 from __future__ import annotations
 
