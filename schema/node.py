@@ -11,6 +11,7 @@ from crm.errors import BadInput, NotFound
 from crm.ids import parse_global_id
 from crm.interactions import service as interaction_service
 from crm.me import service as me_service
+from crm.partners import service as partner_service
 from crm.permissions import Permission
 from crm.policy import require
 from crm.staff.models import StaffMember as StaffModel
@@ -19,6 +20,7 @@ from schema.context import Info
 from schema.customers.types import Customer
 from schema.interactions.types import Interaction
 from schema.me.types import MyInteraction, MyProfile
+from schema.partners.types import ApiKey, PartnerApp, api_keys_loader
 from schema.permissions import IsAuthenticated, gate
 from schema.relay import Node
 from schema.staff.types import StaffMember
@@ -60,6 +62,15 @@ async def _find(info: Info, type_name: str, pk: int) -> Node | None:
         event = await ctx.session.get(AuditModel, pk)
         if event is not None:
             return AuditEvent.from_model(event)
+    if type_name == "PartnerApp":
+        app = await partner_service.get_partner_app(ctx.session, ctx.actor, pk)
+        return PartnerApp.from_model(app, api_keys_loader(info))
+    if type_name == "ApiKey":
+        key = await partner_service.get_api_key(ctx.session, ctx.actor, pk)
+        owner = await partner_service.get_partner_app(
+            ctx.session, ctx.actor, key.partner_app_id
+        )
+        return ApiKey.from_model(key, owner, api_keys_loader(info))
     return None
 
 

@@ -806,3 +806,31 @@ async def test_cli_refusals_are_clean(api, cli):
         assert result.stdout == "" or "Usage" in result.output
     assert await api.count(PartnerApp) == 0 and await api.count(ApiKey) == 0
     assert (await cli("apikey", "list")).output.strip() == "No API keys."
+
+
+async def test_node_fetches_partner_apps_and_keys_for_admins_only(api):
+    _, admin = await api.staff("admin")
+    _, manager = await api.staff("manager")
+    created = await api.data(
+        """mutation {
+             partnerAppCreate(input: {name: "Shop"}) { partnerApp { id } } }""",
+        token=admin,
+    )
+    app_id = created["partnerAppCreate"]["partnerApp"]["id"]
+    key = await api.data(
+        """mutation($app: ID!) { apiKeyCreate(input: {partnerAppId: $app, name: "k",
+             scopes: [CUSTOMERS_READ]}) { apiKey { id } } }""",
+        {"app": app_id},
+        token=admin,
+    )
+    key_id = key["apiKeyCreate"]["apiKey"]["id"]
+    query = """query($id: ID!) { node(id: $id) {
+        ... on PartnerApp { name } ... on ApiKey { prefix partnerApp { name } } } }"""
+    assert (await api.data(query, {"id": app_id}, token=admin))["node"] == {
+        "name": "Shop"
+    }
+    found = (await api.data(query, {"id": key_id}, token=admin))["node"]
+    assert found["partnerApp"] == {"name": "Shop"} and found["prefix"].startswith(
+        "mut_"
+    )
+    assert await api.error_code(query, {"id": app_id}, token=manager) == "FORBIDDEN"
