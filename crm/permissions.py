@@ -1,4 +1,10 @@
-"""What each kind of caller may do: one enum and one role table."""
+"""What each kind of caller may do: one enum, one role table, one scope table.
+
+Deny by default: a role holds exactly the permissions listed for it here (admins
+hold every permission, so a new one is theirs alone until another role is given
+it on purpose). docs/permissions.md is generated from these tables
+(`python -m crm.permissions_doc --write`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,10 @@ class StaffRole(StrEnum):
     MANAGER = "manager"
     AGENT = "agent"
     ANALYST = "analyst"
+
+    @property
+    def description(self) -> str:
+        return ROLE_DESCRIPTIONS[self]
 
 
 class Permission(StrEnum):
@@ -27,6 +37,15 @@ class Permission(StrEnum):
     STAFF_MANAGE = "staff:manage"
     PARTNERS_MANAGE = "partners:manage"
 
+    @property
+    def description(self) -> str:
+        return PERMISSION_DESCRIPTIONS[self]
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the permission only lets its holder read (it changes nothing)."""
+        return self.value.endswith(":read")
+
 
 class Scope(StrEnum):
     """What a partner app's API key may be granted; never more than its scopes."""
@@ -36,6 +55,79 @@ class Scope(StrEnum):
     INTERACTIONS_READ = "interactions:read"
     INTERACTIONS_WRITE = "interactions:write"
 
+    @property
+    def description(self) -> str:
+        return SCOPE_DESCRIPTIONS[self]
+
+
+ROLE_DESCRIPTIONS: dict[StaffRole, str] = {
+    StaffRole.ADMIN: "Everything, including staff accounts and partner apps.",
+    StaffRole.MANAGER: (
+        "All customer data, financial figures included; archives, merges and "
+        "deletes. No staff or partner management."
+    ),
+    StaffRole.AGENT: (
+        "Reads customers and interactions, logs interactions and edits contact "
+        "data. No financial or strategic figures; cannot archive, merge or delete."
+    ),
+    StaffRole.ANALYST: (
+        "Reads everything a report needs, financial figures included; changes "
+        "nothing and cannot read internal notes."
+    ),
+}
+
+PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
+    Permission.CUSTOMERS_READ: (
+        "Read customers: lists, search, one by ID; filter interactions by their "
+        "customer."
+    ),
+    Permission.CUSTOMERS_WRITE: (
+        "Create customers, edit their contact data, bulk upsert them."
+    ),
+    Permission.CUSTOMERS_ARCHIVE: "Archive (soft-delete) and restore customers.",
+    Permission.CUSTOMERS_MERGE: "Merge a duplicate customer into another.",
+    Permission.INTERACTIONS_READ: (
+        "Read interactions; filter customers by their interactions."
+    ),
+    Permission.INTERACTIONS_WRITE: (
+        "Log interactions (with customers:read, to name the customer) and correct them."
+    ),
+    Permission.INTERACTIONS_DELETE: "Delete interactions (the audit trail keeps them).",
+    Permission.INTERNAL_NOTES_READ: (
+        "Read the body of INTERNAL interactions, and filter by body. Without it "
+        "such a body reads as null."
+    ),
+    Permission.FINANCIALS_READ: (
+        "Read financial and strategic figures (today: cost to serve; later "
+        "profitability, lifetime value, churn risk, strategic value), filter by "
+        "them, export them. Without it they read as null."
+    ),
+    Permission.AUDIT_READ: (
+        "Read audit trails: who changed what, and when. Values of fields the "
+        "reader may not read are withheld."
+    ),
+    Permission.STAFF_READ: (
+        "Read staff members: node(id:) on a StaffMember, a customer's owner "
+        "(null without it), filter customers by owner."
+    ),
+    Permission.STAFF_MANAGE: "Create, change and archive staff accounts.",
+    Permission.PARTNERS_MANAGE: (
+        "Register partner apps and create or revoke their API keys."
+    ),
+}
+
+SCOPE_DESCRIPTIONS: dict[Scope, str] = {
+    Scope.CUSTOMERS_READ: "Read customers.",
+    Scope.CUSTOMERS_WRITE: (
+        "Create and upsert customers; update them (with customers:read)."
+    ),
+    Scope.INTERACTIONS_READ: (
+        "Read interactions (bodies of INTERNAL ones read as null)."
+    ),
+    Scope.INTERACTIONS_WRITE: (
+        "Log and correct interactions (logging also needs customers:read)."
+    ),
+}
 
 SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
     Scope.CUSTOMERS_READ: frozenset({Permission.CUSTOMERS_READ}),
@@ -52,27 +144,33 @@ def scope_permissions(scopes: frozenset[Scope]) -> frozenset[Permission]:
     return frozenset(granted)
 
 
-_READ = {
-    Permission.CUSTOMERS_READ,
-    Permission.INTERACTIONS_READ,
-    Permission.STAFF_READ,
-}
+# What every staff member may read, whatever their role.
+_STAFF_BASE = frozenset(
+    {
+        Permission.CUSTOMERS_READ,
+        Permission.INTERACTIONS_READ,
+        Permission.AUDIT_READ,
+        Permission.STAFF_READ,
+    }
+)
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.ADMIN: frozenset(Permission),
-    StaffRole.MANAGER: frozenset(
-        set(Permission) - {Permission.STAFF_MANAGE, Permission.PARTNERS_MANAGE}
-    ),
-    StaffRole.AGENT: frozenset(
-        _READ
-        | {
-            Permission.CUSTOMERS_WRITE,
-            Permission.INTERACTIONS_WRITE,
-            Permission.INTERNAL_NOTES_READ,
-            Permission.AUDIT_READ,
-        }
-    ),
-    StaffRole.ANALYST: frozenset(
-        _READ | {Permission.FINANCIALS_READ, Permission.AUDIT_READ}
-    ),
+    StaffRole.MANAGER: _STAFF_BASE
+    | {
+        Permission.CUSTOMERS_WRITE,
+        Permission.CUSTOMERS_ARCHIVE,
+        Permission.CUSTOMERS_MERGE,
+        Permission.INTERACTIONS_WRITE,
+        Permission.INTERACTIONS_DELETE,
+        Permission.INTERNAL_NOTES_READ,
+        Permission.FINANCIALS_READ,
+    },
+    StaffRole.AGENT: _STAFF_BASE
+    | {
+        Permission.CUSTOMERS_WRITE,
+        Permission.INTERACTIONS_WRITE,
+        Permission.INTERNAL_NOTES_READ,
+    },
+    StaffRole.ANALYST: _STAFF_BASE | {Permission.FINANCIALS_READ},
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.extensions import MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
@@ -45,10 +47,18 @@ class Mutation(
     pass
 
 
+class MutualSchema(strawberry.Schema):
+    """Errors are logged once, by ErrorCodes, and only the unexpected ones:
+    refusals and bad input are answers, not incidents."""
+
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        return None
+
+
 def build_schema(
     *, max_depth: int = 12, max_aliases: int = 30, max_cost: int = 50_000
 ) -> strawberry.Schema:
-    return strawberry.Schema(
+    return MutualSchema(
         query=Query,
         mutation=Mutation,
         extensions=[

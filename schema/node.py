@@ -61,7 +61,7 @@ async def _find(info: Info, type_name: str, pk: int) -> Node | None:
         require(ctx.actor, Permission.AUDIT_READ)
         event = await ctx.session.get(AuditModel, pk)
         if event is not None:
-            return AuditEvent.from_model(event)
+            return AuditEvent.from_model(event, ctx.actor)
     if type_name == "PartnerApp":
         app = await partner_service.get_partner_app(ctx.session, ctx.actor, pk)
         return PartnerApp.from_model(app, api_keys_loader(info))

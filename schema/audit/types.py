@@ -7,7 +7,9 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from crm.actors import Actor
 from crm.audit.models import AuditEvent as AuditModel
+from crm.audit.service import readable_changes
 from crm.ids import to_global_id
 from schema.errors import camel
 from schema.relay import Node, global_id
@@ -24,9 +26,12 @@ class AuditActor:
 
 @strawberry.type(description="One field's value before and after a change.")
 class FieldChange:
-    field: str
-    before: JSON | None
-    after: JSON | None
+    field: str = strawberry.field(description="The field (camelCase).")
+    before: JSON | None = strawberry.field(description="Its value before the change.")
+    after: JSON | None = strawberry.field(description="Its value after the change.")
+    withheld: bool = strawberry.field(
+        description="True when you may not read this field: the values are null."
+    )
 
 
 @strawberry.type(
@@ -43,7 +48,7 @@ class AuditEvent(Node):
     changes: list[FieldChange]
 
     @classmethod
-    def from_model(cls, model: AuditModel) -> AuditEvent:
+    def from_model(cls, model: AuditModel, actor: Actor) -> AuditEvent:
         return cls(
             id=global_id("AuditEvent", model.id),
             occurred_at=model.occurred_at,
@@ -56,9 +61,12 @@ class AuditEvent(Node):
             changes=[
                 FieldChange(
                     field=camel(name) or name,
-                    before=value.get("before"),
-                    after=value.get("after"),
+                    before=before,
+                    after=after,
+                    withheld=withheld,
                 )
-                for name, value in (model.changes or {}).items()
+                for name, before, after, withheld in readable_changes(
+                    actor, model.entity_type, model.changes
+                )
             ],
         )

@@ -138,7 +138,12 @@ class Customer(Node):
             entity_id=self.model_.id,
             page=page_args(first, after, None, None),
         )
-        return connection(page, AuditEvent.from_model, lambda: count(session, stmt))
+        actor = info.context.actor
+        return connection(
+            page,
+            lambda event: AuditEvent.from_model(event, actor),
+            lambda: count(session, stmt),
+        )
 
     @classmethod
     def from_model(cls, model: CustomerModel) -> Customer:
