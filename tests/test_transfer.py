@@ -5,7 +5,6 @@ import orjson
 import pytest
 from sqlalchemy import delete, func, select
 
-from crm import transfer
 from crm.actors import Anonymous, StaffActor
 from crm.audit.models import AuditEvent, OutboxEvent
 from crm.customers import service
@@ -14,7 +13,7 @@ from crm.errors import BadInput, Conflict, Forbidden, Unauthenticated
 from crm.interactions.models import Interaction
 from crm.interactions.service import log_interaction
 from crm.permissions import StaffRole
-from crm.transfer import export_file, import_file
+from crm.transfer import export_file, import_file, importer
 
 HEADER = "external_ref,email,given_name,tags,attributes,nickname\n"
 
@@ -330,7 +329,7 @@ async def test_a_line_failing_after_its_write_rolls_back_alone(
             raise Conflict("Lost a race after writing.")
         return logged
 
-    monkeypatch.setattr(transfer, "log_interaction", log_then_fail)
+    monkeypatch.setattr(importer, "log_interaction", log_then_fail)
     line = '{"customer_external_ref": "p-1", "channel": "web", "direction": '
     line += '"inbound", "kind": "visit", "subject": "%s"}\n'
     path = write(
