@@ -44,6 +44,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _casefold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _sqlite_engine(url: str, *, begin: str, foreign_keys: bool) -> AsyncEngine:
     engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -57,6 +61,10 @@ def _sqlite_engine(url: str, *, begin: str, foreign_keys: bool) -> AsyncEngine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.close()
+        # Case-insensitive matching beyond ASCII (crm.filtering.CaseInsensitiveLike).
+        dbapi_connection.create_function(
+            "mutual_fold", 1, _casefold, deterministic=True
+        )
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -317,8 +317,37 @@ def _operator(
         return column <= value
     pattern = _escape_like(str(value))
     if op == "contains":
-        return column.ilike(f"%{pattern}%", escape="\\")
-    return column.ilike(f"{pattern}%", escape="\\")  # starts_with
+        return CaseInsensitiveLike(column, f"%{pattern}%")
+    return CaseInsensitiveLike(column, f"{pattern}%")  # starts_with
+
+
+class CaseInsensitiveLike(ColumnElement[bool]):
+    """`column` LIKE `pattern` whatever the case, for every alphabet: ILIKE on
+    PostgreSQL; on SQLite (whose lower() and LIKE fold ASCII only) both sides
+    go through Python's casefold, registered as `mutual_fold` in crm.db."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], pattern: str) -> None:
+        self.column = column
+        self.pattern = pattern
+
+
+@compiles(CaseInsensitiveLike)
+def _like_sqlite(element: CaseInsensitiveLike, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    pattern = compiler.process(
+        bindparam(None, element.pattern.casefold(), type_=String()), **kw
+    )
+    return f"(mutual_fold({column}) LIKE {pattern} ESCAPE '\\')"
+
+
+@compiles(CaseInsensitiveLike, "postgresql")
+def _like_pg(element: CaseInsensitiveLike, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    pattern = compiler.process(bindparam(None, element.pattern, type_=String()), **kw)
+    return f"({column} ILIKE {pattern} ESCAPE '\\')"
 
 
 def _escape_like(text: str) -> str:

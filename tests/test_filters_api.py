@@ -555,13 +555,7 @@ async def test_like_wildcards_in_the_input_are_literal(api):
     )
 
 
-async def test_contains_ignores_the_case_of_accented_letters(api, backend, request):
-    if backend == "sqlite":
-        # SQLite's lower() folds ASCII only; crm/db.py would have to register a
-        # Unicode-aware function for crm/filtering.py to compile ILIKE with.
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="SQLite lower() is ASCII-only")
-        )
+async def test_contains_ignores_the_case_of_accented_letters(api):
     _, token = await api.staff("agent")
     await api.customer(given_name="JOSÉ", company="École Normale")
     await expect_all(
