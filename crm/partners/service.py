@@ -278,21 +278,35 @@ async def archive_partner_app(
 ) -> PartnerApp:
     """Archive an app: none of its keys works any more. Archiving twice is a no-op."""
     app = await get_partner_app(session, actor, partner_app_id)
-    if app.archived_at is not None:
-        return app
-    app.archived_at = utcnow()
-    session.add(app)
+    await _stamp_once(session, actor, app, "archived_at", action="partner_app.archived")
+    return app
+
+
+async def _stamp_once(
+    session: AsyncSession,
+    actor: Actor,
+    row: PartnerApp | ApiKey,
+    field: str,
+    *,
+    action: str,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Set a one-way timestamp (archived, revoked) and audit it; no-op when set."""
+    if getattr(row, field) is not None:
+        return
+    setattr(row, field, utcnow())
+    session.add(row)
     await session.flush()
-    assert app.id is not None
+    assert row.id is not None
     await events.record(
         session,
         actor,
-        action="partner_app.archived",
-        entity_type="PartnerApp",
-        entity_id=app.id,
-        changes=events.diff({"archived_at": None}, {"archived_at": app.archived_at}),
+        action=action,
+        entity_type=type(row).__name__,
+        entity_id=row.id,
+        changes=events.diff({field: None}, {field: getattr(row, field)}),
+        payload=payload,
     )
-    return app
 
 
 # --- API keys ---
@@ -461,19 +475,12 @@ async def revoke_api_key_by_prefix(
 
 
 async def _revoke(session: AsyncSession, actor: Actor, key: ApiKey) -> ApiKey:
-    if key.revoked_at is not None:
-        return key
-    key.revoked_at = utcnow()
-    session.add(key)
-    await session.flush()
-    assert key.id is not None
-    await events.record(
+    await _stamp_once(
         session,
         actor,
+        key,
+        "revoked_at",
         action="api_key.revoked",
-        entity_type="ApiKey",
-        entity_id=key.id,
-        changes=events.diff({"revoked_at": None}, {"revoked_at": key.revoked_at}),
         payload={"partner_app_id": key.partner_app_id, "prefix": key.prefix},
     )
     return key
