@@ -1,4 +1,8 @@
-"""GraphQL enums, each the domain's own enum exposed once."""
+"""GraphQL enums, each the domain's own enum exposed once.
+
+`strawberry.enum` registers the domain class in place, so the names below are the
+domain classes themselves (and type checkers see classes, not values).
+"""
 
 from __future__ import annotations
 
@@ -6,44 +10,37 @@ from enum import Enum
 
 import strawberry
 
-from crm.customers.filters import CustomerOrderField as _CustomerOrderField
-from crm.customers.models import LifecycleStage as _LifecycleStage
-from crm.customers.upsert import ErrorPolicy as _ErrorPolicy
-from crm.interactions.filters import InteractionOrderField as _InteractionOrderField
+from crm.customers.filters import CustomerOrderField
+from crm.customers.models import LifecycleStage
+from crm.customers.upsert import ErrorPolicy
+from crm.interactions.filters import InteractionOrderField
 from crm.interactions.models import (
-    Channel as _Channel,
+    Channel,
+    Direction,
+    InteractionKind,
+    Source,
+    Visibility,
 )
-from crm.interactions.models import (
-    Direction as _Direction,
-)
-from crm.interactions.models import (
-    InteractionKind as _InteractionKind,
-)
-from crm.interactions.models import (
-    Source as _Source,
-)
-from crm.interactions.models import (
-    Visibility as _Visibility,
-)
-from crm.permissions import StaffRole as _StaffRole
+from crm.permissions import StaffRole
 
-LifecycleStage = strawberry.enum(
-    _LifecycleStage, description="Where a customer stands with the firm."
-)
-Channel = strawberry.enum(_Channel, description="The medium of an interaction.")
-Direction = strawberry.enum(_Direction, description="Who started the interaction.")
-InteractionKind = strawberry.enum(_InteractionKind, description="What happened.")
-Visibility = strawberry.enum(
-    _Visibility,
+strawberry.enum(LifecycleStage, description="Where a customer stands with the firm.")
+strawberry.enum(Channel, description="The medium of an interaction.")
+strawberry.enum(Direction, description="Who started the interaction.")
+strawberry.enum(InteractionKind, description="What happened.")
+strawberry.enum(
+    Visibility,
     description="INTERNAL: firm only. SHARED: the customer sees it in their own view.",
 )
-Source = strawberry.enum(_Source, description="Which kind of caller recorded it.")
-StaffRole = strawberry.enum(_StaffRole, description="A staff member's role.")
-CustomerOrderField = strawberry.enum(
-    _CustomerOrderField, description="Fields a customer list can be sorted by."
+strawberry.enum(Source, description="Which kind of caller recorded it.")
+strawberry.enum(StaffRole, description="A staff member's role.")
+strawberry.enum(
+    CustomerOrderField, description="Fields a customer list can be sorted by."
 )
-InteractionOrderField = strawberry.enum(
-    _InteractionOrderField, description="Fields an interaction list can be sorted by."
+strawberry.enum(
+    InteractionOrderField, description="Fields an interaction list can be sorted by."
+)
+strawberry.enum(
+    ErrorPolicy, description="What to do when some rows of a bulk upsert are invalid."
 )
 
 
@@ -53,6 +50,16 @@ class OrderDirection(Enum):
     DESC = "desc"
 
 
-ErrorPolicy = strawberry.enum(
-    _ErrorPolicy, description="What to do when some rows of a bulk upsert are invalid."
-)
+__all__ = [
+    "Channel",
+    "CustomerOrderField",
+    "Direction",
+    "ErrorPolicy",
+    "InteractionKind",
+    "InteractionOrderField",
+    "LifecycleStage",
+    "OrderDirection",
+    "Source",
+    "StaffRole",
+    "Visibility",
+]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
+from sqlmodel import col
 
 from api.cli.common import describe, fail, run, with_database
 from api.settings import Settings
 from crm.actors import SystemActor
 from crm.db import Database
 from crm.errors import DomainError
+from crm.transfer import Format, Kind
 
 DEMO_ADMIN = "admin@mutual.example"
 
@@ -26,7 +28,7 @@ async def ensure_demo_admin(database: Database) -> None:
 
     async with database.transaction() as session:
         found = await session.scalar(
-            select(StaffMember).where(StaffMember.email_key == DEMO_ADMIN)
+            select(StaffMember).where(col(StaffMember.email_key) == DEMO_ADMIN)
         )
         if found is None:
             await service.create_staff(
@@ -121,8 +123,8 @@ def import_command(
             return await import_file(
                 database,
                 path,
-                kind=kind,
-                fmt=fmt,
+                kind=cast(Kind, kind),
+                fmt=cast(Format | None, fmt),
                 actor=SystemActor(name="import"),
                 progress=progress,
             )  # type: ignore[arg-type]
@@ -159,8 +161,12 @@ def export_command(settings: Settings, path: Path, kind: str, fmt: str | None) -
 
     async def work(database: Database) -> int:
         return await export_file(
-            database, path, kind=kind, fmt=fmt, actor=SystemActor(name="export")
-        )  # type: ignore[arg-type]
+            database,
+            path,
+            kind=cast(Kind, kind),
+            fmt=cast(Format | None, fmt),
+            actor=SystemActor(name="export"),
+        )
 
     written = run(with_database(settings, work))
     click.echo(f"Wrote {written} {kind} to {path}.")

@@ -7,6 +7,7 @@ import sys
 from datetime import timedelta
 
 import click
+from sqlmodel import col
 
 from api.cli.common import describe, fail, run, with_database
 from api.settings import Settings
@@ -92,7 +93,7 @@ async def issue_token(settings: Settings, email: str, ttl: timedelta | None) -> 
         async with database.session(write=False) as session:
             member = await session.scalar(
                 select(StaffMember).where(
-                    StaffMember.email_key == email.strip().lower()
+                    col(StaffMember.email_key) == email.strip().lower()
                 )
             )
         if member is None or member.archived_at is not None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm.actors import Actor
 from crm.audit.models import AuditEvent
@@ -49,7 +50,8 @@ async def trail(
     """Events of one entity, newest first."""
     require(actor, Permission.AUDIT_READ)
     stmt = select(AuditEvent).where(
-        AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id
+        col(AuditEvent.entity_type) == entity_type,
+        col(AuditEvent.entity_id) == entity_id,
     )
     keys = [SortKey(AuditEvent.id, "int", descending=True)]  # type: ignore[arg-type]
     return await paginate(session, stmt, keys, page), stmt

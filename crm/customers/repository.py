@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm.actors import Actor
 from crm.customers.models import Customer
@@ -39,13 +40,13 @@ async def by_keys(
     by_ref: dict[str, Customer] = {}
     by_email: dict[str, Customer] = {}
     if refs:
-        for c in await session.scalars(
-            select(Customer).where(Customer.external_ref.in_(refs))
-        ):  # type: ignore[union-attr]
-            by_ref[c.external_ref] = c  # type: ignore[index]
+        found = await session.scalars(
+            select(Customer).where(col(Customer.external_ref).in_(refs))
+        )
+        by_ref = {c.external_ref: c for c in found if c.external_ref}
     if emails:
-        for c in await session.scalars(
-            select(Customer).where(Customer.email_key.in_(emails))
-        ):  # type: ignore[union-attr]
-            by_email[c.email_key] = c  # type: ignore[index]
+        found = await session.scalars(
+            select(Customer).where(col(Customer.email_key).in_(emails))
+        )
+        by_email = {c.email_key: c for c in found if c.email_key}
     return by_ref, by_email

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry import UNSET
 from strawberry.scalars import JSON
@@ -17,7 +19,7 @@ class CustomerOrder:
     direction: OrderDirection = OrderDirection.ASC
 
 
-def _field(description: str | None = None) -> object:
+def _field(description: str | None = None) -> Any:
     return strawberry.field(default=UNSET, description=description)
 
 
