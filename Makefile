@@ -23,6 +23,7 @@ lint: install
 	$(BIN)/ruff check api schema crm tests bench
 	$(BIN)/ruff format --check api schema crm tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy api schema crm
 
 schema: install  ## Regenerate schema/schema.graphql after changing the API.
 	$(BIN)/mutual schema --output schema/schema.graphql

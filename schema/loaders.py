@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -28,24 +29,21 @@ def _key(value: Any) -> str:
 
 
 class Loaders:
+    """The load functions close over the session and actor, never over `self`: a
+    cycle (Loaders -> DataLoader -> bound method -> Loaders) would keep every row an
+    operation loaded alive until the cyclic garbage collector ran."""
+
     def __init__(self, session: AsyncSession, actor: Actor) -> None:
         self.session = session
         self.actor = actor
-        self.customers: DataLoader[int, Customer | None] = DataLoader(self._customers)
-        self.staff: DataLoader[int, StaffMember | None] = DataLoader(self._staff)
+        self.customers: DataLoader[int, Customer | None] = DataLoader(
+            partial(_customers, session, actor)
+        )
+        self.staff: DataLoader[int, StaffMember | None] = DataLoader(
+            partial(_staff, session)
+        )
         self._pages: dict[str, DataLoader[int, Page[Interaction]]] = {}
         self._counts: dict[str, DataLoader[int, int]] = {}
-
-    async def _customers(self, ids: Sequence[int]) -> list[Customer | None]:
-        found = await customer_repository.by_ids(self.session, self.actor, ids)
-        return [found.get(i) for i in ids]
-
-    async def _staff(self, ids: Sequence[int]) -> list[StaffMember | None]:
-        rows = await self.session.scalars(
-            select(StaffMember).where(StaffMember.id.in_(list(set(ids))))  # type: ignore[union-attr]
-        )
-        found = {m.id: m for m in rows}
-        return [found.get(i) for i in ids]
 
     def interaction_pages(
         self,
@@ -57,40 +55,81 @@ class Loaders:
         """First pages of many customers' interactions, in one statement per shape."""
         key = _key([size, where, order.value, descending])
         if key not in self._pages:
-
-            async def load(ids: Sequence[int]) -> list[Page[Interaction]]:
-                pages = await interaction_service.first_pages_by_customer(
+            self._pages[key] = DataLoader(
+                partial(
+                    _interaction_pages,
                     self.session,
                     self.actor,
-                    ids,
                     size=size,
                     where=where,
                     order=order,
                     descending=descending,
                 )
-                return [pages[i] for i in ids]
-
-            self._pages[key] = DataLoader(load)
+            )
         return self._pages[key]
 
     def interaction_counts(self, where: dict[str, Any] | None) -> DataLoader[int, int]:
         """How many (matching) interactions each customer has, in one GROUP BY."""
         key = _key(where)
         if key not in self._counts:
-
-            async def load(ids: Sequence[int]) -> list[int]:
-                customer_id = col(Interaction.customer_id)
-                stmt = (
-                    interaction_policies.scoped(
-                        select(customer_id, func.count()),  # type: ignore[arg-type]
-                        self.actor,
-                    )
-                    .where(compile_where(INTERACTION_SPEC, where, self.actor))
-                    .where(customer_id.in_(list(set(ids))))
-                    .group_by(customer_id)
-                )
-                counts = {cid: n for cid, n in await self.session.execute(stmt)}
-                return [int(counts.get(i, 0)) for i in ids]
-
-            self._counts[key] = DataLoader(load)
+            self._counts[key] = DataLoader(
+                partial(_interaction_counts, self.session, self.actor, where)
+            )
         return self._counts[key]
+
+
+async def _customers(
+    session: AsyncSession, actor: Actor, ids: Sequence[int]
+) -> list[Customer | None]:
+    found = await customer_repository.by_ids(session, actor, ids)
+    return [found.get(i) for i in ids]
+
+
+async def _staff(session: AsyncSession, ids: Sequence[int]) -> list[StaffMember | None]:
+    rows = await session.scalars(
+        select(StaffMember).where(StaffMember.id.in_(list(set(ids))))  # type: ignore[union-attr]
+    )
+    found = {m.id: m for m in rows}
+    return [found.get(i) for i in ids]
+
+
+async def _interaction_pages(
+    session: AsyncSession,
+    actor: Actor,
+    ids: Sequence[int],
+    *,
+    size: int,
+    where: dict[str, Any] | None,
+    order: InteractionOrderField,
+    descending: bool,
+) -> list[Page[Interaction]]:
+    pages = await interaction_service.first_pages_by_customer(
+        session,
+        actor,
+        ids,
+        size=size,
+        where=where,
+        order=order,
+        descending=descending,
+    )
+    return [pages[i] for i in ids]
+
+
+async def _interaction_counts(
+    session: AsyncSession,
+    actor: Actor,
+    where: dict[str, Any] | None,
+    ids: Sequence[int],
+) -> list[int]:
+    customer_id = col(Interaction.customer_id)
+    stmt = (
+        interaction_policies.scoped(
+            select(customer_id, func.count()),  # type: ignore[arg-type]
+            actor,
+        )
+        .where(compile_where(INTERACTION_SPEC, where, actor))
+        .where(customer_id.in_(list(set(ids))))
+        .group_by(customer_id)
+    )
+    counts = {cid: n for cid, n in await session.execute(stmt)}
+    return [int(counts.get(i, 0)) for i in ids]

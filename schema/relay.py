@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types.private import is_private
 
 from crm import pagination
 from crm.ids import decode_id, to_global_id
 
 NodeT = TypeVar("NodeT")
+TypeT = TypeVar("TypeT")
 
 
 @strawberry.interface(
@@ -23,6 +26,56 @@ class Node:
 def global_id(type_name: str, pk: int | None) -> strawberry.ID:
     assert pk is not None
     return strawberry.ID(to_global_id(type_name, pk))
+
+
+def row_view(
+    type_: type[TypeT],
+    *,
+    columns: Iterable[str],
+    computed: Mapping[str, Callable[[Any], Any]],
+) -> Callable[[Any], TypeT]:
+    """A `from_model` for the strawberry type `type_` that reads its plain fields
+    from the row when GraphQL resolves them, not when the object is built.
+
+    A page asks for a handful of a type's fields; building every field of every row
+    up front (column reads, enum conversions, global IDs) cost ~20 µs a row. The
+    objects are instances of an undecorated subclass of `type_` whose plain fields
+    are properties over the row, kept in `model_`: `columns` are read as stored
+    (an enum column's stored value is what graphql-core maps to the enum's name),
+    `computed` maps a field to a function of the row. Every plain field needs one
+    or the other, so a field added to the type alone fails at import.
+    """
+    columns = tuple(columns)
+    fields = type_.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    plain = {
+        f.python_name
+        for f in fields
+        if f.base_resolver is None and not is_private(f.type)
+    }
+    given = [*columns, *computed]
+    if missing := plain - set(given):
+        raise TypeError(f"{type_.__name__}: no row getter for {sorted(missing)}")
+    if set(given) - plain or len(given) != len(set(given)):
+        raise TypeError(f"{type_.__name__}: row getters {given} for fields {plain}")
+
+    def of_row(compute: Callable[[Any], Any]) -> property:
+        return property(lambda self: compute(self.model_))
+
+    namespace: dict[str, Any] = {
+        "__doc__": f"A {type_.__name__} read from its row on demand.",
+        "__module__": type_.__module__,
+    }
+    namespace.update({name: property(attrgetter(f"model_.{name}")) for name in columns})
+    namespace.update({name: of_row(compute) for name, compute in computed.items()})
+    view = type(f"{type_.__name__}Row", (type_,), namespace)
+    new = object.__new__
+
+    def from_model(model: Any) -> TypeT:
+        obj: TypeT = new(view)
+        obj.model_ = model  # type: ignore[attr-defined]
+        return obj
+
+    return from_model
 
 
 def pk_of(value: Any, type_name: str, *, field: str = "id") -> int:

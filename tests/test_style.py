@@ -18,3 +18,13 @@ def test_ruff_finds_nothing() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "mypy"), "--cache-dir", str(tmp_path), "api", "schema", "crm"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -17,7 +17,14 @@ from schema.audit.types import AuditEvent
 from schema.context import Info
 from schema.enums import LifecycleStage
 from schema.filters import InteractionWhere
-from schema.relay import Connection, Node, connection, global_id, page_args
+from schema.relay import (
+    Connection,
+    Node,
+    connection,
+    global_id,
+    page_args,
+    row_view,
+)
 from schema.scalars import plain
 from schema.staff.types import StaffMember
 
@@ -58,11 +65,8 @@ class Customer(Node):
     version: int = strawberry.field(
         description="Increments on every change; pass it as expectedVersion to update."
     )
+    archived: bool = strawberry.field(description="Whether the customer is archived.")
     model_: strawberry.Private[CustomerModel]
-
-    @strawberry.field(description="Whether the customer is archived.")
-    def archived(self) -> bool:
-        return self.archived_at is not None
 
     @strawberry.field(
         description="The staff member who owns the relationship (null without the "
@@ -147,23 +151,31 @@ class Customer(Node):
 
     @classmethod
     def from_model(cls, model: CustomerModel) -> Customer:
-        return cls(
-            id=global_id("Customer", model.id),
-            external_ref=model.external_ref,
-            email=model.email,
-            phone=model.phone,
-            given_name=model.given_name,
-            family_name=model.family_name,
-            display_name=model.display_name,
-            company=model.company,
-            locale=model.locale,
-            time_zone=model.time_zone,
-            lifecycle_stage=LifecycleStage(model.lifecycle_stage),
-            tags=list(model.tags or []),
-            attributes=dict(model.attributes or {}),
-            created_at=model.created_at,
-            updated_at=model.updated_at,
-            archived_at=model.archived_at,
-            version=model.version,
-            model_=model,
-        )
+        return _customer_of_row(model)
+
+
+_customer_of_row = row_view(
+    Customer,
+    columns=(
+        "external_ref",
+        "email",
+        "phone",
+        "given_name",
+        "family_name",
+        "display_name",
+        "company",
+        "locale",
+        "time_zone",
+        "lifecycle_stage",
+        "created_at",
+        "updated_at",
+        "archived_at",
+        "version",
+    ),
+    computed={
+        "id": lambda model: global_id("Customer", model.id),
+        "tags": lambda model: list(model.tags or []),
+        "attributes": lambda model: dict(model.attributes or {}),
+        "archived": lambda model: model.archived_at is not None,
+    },
+)

@@ -22,7 +22,7 @@ from schema.enums import (
     Source,
     Visibility,
 )
-from schema.relay import Node, global_id
+from schema.relay import Node, global_id, row_view
 
 if TYPE_CHECKING:
     from schema.customers.types import Customer
@@ -64,14 +64,8 @@ class Interaction(Node):
     created_at: datetime
     updated_at: datetime
     version: int
+    amount: Money | None = strawberry.field(description="Purchase or refund amount.")
     model_: strawberry.Private[InteractionModel]
-
-    @strawberry.field(description="Purchase or refund amount.")
-    def amount(self) -> Money | None:
-        model = self.model_
-        if model.amount is None or model.currency is None:
-            return None
-        return Money.of(model.amount, model.currency)
 
     @strawberry.field(description="What serving this touchpoint cost the firm.")
     def cost_to_serve(self, info: Info) -> Money | None:
@@ -105,24 +99,38 @@ class Interaction(Node):
 
     @classmethod
     def from_model(cls, model: InteractionModel) -> Interaction:
-        return cls(
-            id=global_id("Interaction", model.id),
-            occurred_at=model.occurred_at,
-            channel=Channel(model.channel),
-            direction=Direction(model.direction),
-            kind=InteractionKind(model.kind),
-            subject=model.subject,
-            visibility=Visibility(model.visibility),
-            source=Source(model.source),
-            rating=model.rating,
-            sentiment=model.sentiment,
-            external_ref=model.external_ref,
-            recorded_by=model.recorded_by,
-            created_at=model.created_at,
-            updated_at=model.updated_at,
-            version=model.version,
-            model_=model,
-        )
+        return _interaction_of_row(model)
+
+
+def _amount(model: InteractionModel) -> Money | None:
+    if model.amount is None or model.currency is None:
+        return None
+    return Money.of(model.amount, model.currency)
+
+
+_interaction_of_row = row_view(
+    Interaction,
+    columns=(
+        "occurred_at",
+        "channel",
+        "direction",
+        "kind",
+        "subject",
+        "visibility",
+        "source",
+        "rating",
+        "sentiment",
+        "external_ref",
+        "recorded_by",
+        "created_at",
+        "updated_at",
+        "version",
+    ),
+    computed={
+        "id": lambda model: global_id("Interaction", model.id),
+        "amount": _amount,
+    },
+)
 
 
 @strawberry.input(description="How to sort interactions.")
