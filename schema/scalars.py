@@ -33,3 +33,8 @@ def provided(input_: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The fields a client actually sent (null included, omitted excluded)."""
     data = plain(input_)
     return {k: v for k, v in data.items() if k not in exclude}
+
+
+def given(value: Any) -> Any:
+    """An optional input's value, None when it was omitted or null."""
+    return None if value is strawberry.UNSET else value

@@ -19,7 +19,7 @@ from schema.customers.types import Customer
 from schema.errors import UserError, camel, in_savepoint, user_errors
 from schema.permissions import Has, gate
 from schema.relay import pk_of
-from schema.scalars import plain, provided
+from schema.scalars import given, plain, provided
 
 
 @strawberry.type(description="The result of a customer mutation.")
@@ -106,8 +106,7 @@ class CustomerMutations:
     ) -> CustomerPayload:
         ctx = info.context
         customer_id = pk_of(input.id, "Customer", field="input.id")
-        sent = input.expected_version
-        expected = None if sent is strawberry.UNSET or sent is None else sent
+        expected = given(input.expected_version)
         data = customer_fields(input, exclude=("id", "expected_version"))
         try:
             updated = await in_savepoint(

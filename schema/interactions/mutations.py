@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import UNSET
 
 from crm.errors import ValidationFailed
 from crm.interactions import service
@@ -18,7 +17,7 @@ from schema.interactions.inputs import (
 from schema.interactions.types import Interaction
 from schema.permissions import Has, gate
 from schema.relay import global_id, pk_of
-from schema.scalars import provided
+from schema.scalars import given, provided
 
 
 @strawberry.type(description="The result of interactionLog.")
@@ -80,8 +79,7 @@ class InteractionMutations:
         ctx = info.context
         interaction_id = pk_of(input.id, "Interaction", field="input.id")
         # 0 is a (stale) version too: only an omitted or null one skips the check.
-        sent = input.expected_version
-        expected = None if sent is UNSET or sent is None else sent
+        expected = given(input.expected_version)
         data = provided(input, exclude=("id", "expected_version"))
         try:
             updated = await in_savepoint(
