@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
+from api.downloads import download_routes
 from api.idp import IdentityProviders
 from api.metrics import Metrics, MetricsMiddleware
 from api.settings import Settings
@@ -85,6 +86,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *download_routes(db, signer, settings),
         ],
         lifespan=lifespan,
     )

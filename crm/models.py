@@ -1,5 +1,12 @@
 """Import every table so that the metadata is complete (alembic, tests, CLI)."""
 
+import crm.access.models
+import crm.consent.models
+import crm.corrections.models
+import crm.erasure.models
+import crm.exports.models
+import crm.insights.models
+import crm.segments.models  # noqa: F401
 from crm.audit.models import AuditEvent, OutboxEvent
 from crm.customer_auth.models import CustomerLoginCode
 from crm.customers.models import Customer

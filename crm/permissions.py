@@ -36,6 +36,15 @@ class Permission(StrEnum):
     STAFF_READ = "staff:read"
     STAFF_MANAGE = "staff:manage"
     PARTNERS_MANAGE = "partners:manage"
+    SEGMENTS_READ = "segments:read"
+    SEGMENTS_MANAGE = "segments:manage"
+    INSIGHTS_READ = "insights:read"
+    INSIGHTS_CONFIGURE = "insights:configure"
+    STRATEGIC_VALUE_WRITE = "strategic_value:write"
+    CONSENTS_READ = "consents:read"
+    CONSENTS_WRITE = "consents:write"
+    CORRECTIONS_REVIEW = "corrections:review"
+    ERASURE_MANAGE = "erasure:manage"
 
     @property
     def description(self) -> str:
@@ -54,6 +63,8 @@ class Scope(StrEnum):
     CUSTOMERS_WRITE = "customers:write"
     INTERACTIONS_READ = "interactions:read"
     INTERACTIONS_WRITE = "interactions:write"
+    SEGMENTS_READ = "segments:read"
+    CONSENTS_READ = "consents:read"
 
     @property
     def description(self) -> str:
@@ -64,7 +75,8 @@ ROLE_DESCRIPTIONS: dict[StaffRole, str] = {
     StaffRole.ADMIN: "Everything, including staff accounts and partner apps.",
     StaffRole.MANAGER: (
         "All customer data, financial figures included; archives, merges and "
-        "deletes. No staff or partner management."
+        "deletes; manages segments, consents, corrections and erasure. No staff "
+        "or partner management, no insight configuration."
     ),
     StaffRole.AGENT: (
         "Reads customers and interactions, logs interactions and edits contact "
@@ -114,6 +126,34 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.PARTNERS_MANAGE: (
         "Register partner apps and create or revoke their API keys."
     ),
+    Permission.SEGMENTS_READ: (
+        "Read segments, their members, history and why a customer is in one; "
+        "preview a rule."
+    ),
+    Permission.SEGMENTS_MANAGE: (
+        "Create, edit, delete and refresh segments; add and remove static members."
+    ),
+    Permission.INSIGHTS_READ: (
+        "Read the non-financial insights of customers (RFM, activity, churn risk, "
+        "loyalty, satisfaction, tier) and filter or sort by them."
+    ),
+    Permission.INSIGHTS_CONFIGURE: (
+        "Configure insights: refresh them, publish kinds to customers, set the "
+        "tier ladder and model settings."
+    ),
+    Permission.STRATEGIC_VALUE_WRITE: (
+        "Set a customer's strategic value, with a reason (audited)."
+    ),
+    Permission.CONSENTS_READ: "Read customers' consents and their history.",
+    Permission.CONSENTS_WRITE: (
+        "Record consent a customer gave or withdrew elsewhere, with its source."
+    ),
+    Permission.CORRECTIONS_REVIEW: (
+        "Read customers' correction requests and approve or reject them."
+    ),
+    Permission.ERASURE_MANAGE: (
+        "Read erasure requests and carry them out or decline them."
+    ),
 }
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -127,6 +167,8 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.INTERACTIONS_WRITE: (
         "Log and correct interactions (logging also needs customers:read)."
     ),
+    Scope.SEGMENTS_READ: "Read segments and their members.",
+    Scope.CONSENTS_READ: "Read customers' consents (to respect them downstream).",
 }
 
 SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
@@ -134,6 +176,8 @@ SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
     Scope.CUSTOMERS_WRITE: frozenset({Permission.CUSTOMERS_WRITE}),
     Scope.INTERACTIONS_READ: frozenset({Permission.INTERACTIONS_READ}),
     Scope.INTERACTIONS_WRITE: frozenset({Permission.INTERACTIONS_WRITE}),
+    Scope.SEGMENTS_READ: frozenset({Permission.SEGMENTS_READ}),
+    Scope.CONSENTS_READ: frozenset({Permission.CONSENTS_READ}),
 }
 
 
@@ -151,6 +195,9 @@ _STAFF_BASE = frozenset(
         Permission.INTERACTIONS_READ,
         Permission.AUDIT_READ,
         Permission.STAFF_READ,
+        Permission.SEGMENTS_READ,
+        Permission.INSIGHTS_READ,
+        Permission.CONSENTS_READ,
     }
 )
 
@@ -165,12 +212,19 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         Permission.INTERACTIONS_DELETE,
         Permission.INTERNAL_NOTES_READ,
         Permission.FINANCIALS_READ,
+        Permission.SEGMENTS_MANAGE,
+        Permission.STRATEGIC_VALUE_WRITE,
+        Permission.CONSENTS_WRITE,
+        Permission.CORRECTIONS_REVIEW,
+        Permission.ERASURE_MANAGE,
     },
     StaffRole.AGENT: _STAFF_BASE
     | {
         Permission.CUSTOMERS_WRITE,
         Permission.INTERACTIONS_WRITE,
         Permission.INTERNAL_NOTES_READ,
+        Permission.CONSENTS_WRITE,
+        Permission.CORRECTIONS_REVIEW,
     },
     StaffRole.ANALYST: _STAFF_BASE | {Permission.FINANCIALS_READ},
 }

@@ -9,11 +9,17 @@ from strawberry.extensions import MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.auth.mutations import AuthMutations
+from schema.consent.mutations import ConsentMutations
+from schema.consent.queries import ConsentQueries
 from schema.customer_auth.mutations import CustomerAuthMutations
 from schema.customers.mutations import CustomerMutations
 from schema.customers.queries import CustomerQueries
 from schema.errors import ErrorCodes
+from schema.exports.mutations import ExportMutations
+from schema.exports.queries import ExportQueries
 from schema.extensions import CachedParser, OperationTransaction
+from schema.insights.mutations import InsightMutations
+from schema.insights.queries import InsightQueries
 from schema.interactions.mutations import InteractionMutations
 from schema.interactions.queries import InteractionQueries
 from schema.limits import DocumentLimits
@@ -21,6 +27,10 @@ from schema.me.queries import MeQueries
 from schema.node import NodeQueries
 from schema.partners.mutations import PartnerMutations
 from schema.partners.queries import PartnerQueries
+from schema.segments.mutations import SegmentMutations
+from schema.segments.queries import SegmentQueries
+from schema.selfservice.mutations import SelfServiceMutations
+from schema.selfservice.queries import SelfServiceQueries
 from schema.viewer import ViewerQueries
 
 
@@ -32,6 +42,11 @@ class Query(
     ViewerQueries,
     MeQueries,
     PartnerQueries,
+    SegmentQueries,
+    InsightQueries,
+    ConsentQueries,
+    SelfServiceQueries,
+    ExportQueries,
 ):
     pass
 
@@ -43,6 +58,11 @@ class Mutation(
     CustomerMutations,
     InteractionMutations,
     PartnerMutations,
+    SegmentMutations,
+    InsightMutations,
+    ConsentMutations,
+    SelfServiceMutations,
+    ExportMutations,
 ):
     pass
 

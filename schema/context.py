@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info as StrawberryInfo
@@ -15,6 +16,8 @@ from crm.tokens import TokenSigner
 
 if TYPE_CHECKING:
     from schema.loaders import Loaders
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,6 +32,15 @@ class Context:
     auth_error: str | None = None
     session_: AsyncSession | None = None
     loaders_: Loaders | None = field(default=None)
+    # Per-operation objects of the domain packages (their DataLoaders), by key.
+    memo_: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """The object stored under `key` for this operation, built on first use
+        (a domain's DataLoaders live here, so they never cross operations)."""
+        if key not in self.memo_:
+            self.memo_[key] = build()
+        return self.memo_[key]  # type: ignore[no-any-return]
 
     @property
     def session(self) -> AsyncSession:

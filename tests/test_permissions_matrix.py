@@ -10,8 +10,7 @@ audience. A root field of the schema without an entry here fails the suite.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -22,7 +21,6 @@ from strawberry.permission import PermissionExtension
 
 from crm.customers import service as customer_service
 from crm.db import metadata
-from crm.ids import to_global_id
 from crm.interactions import service as interaction_service
 from crm.partners.models import ApiKey, PartnerApp
 from crm.permissions import (
@@ -37,10 +35,20 @@ from crm.staff.throttle import sign_in_throttle
 from schema import schema
 from schema.permissions import Has, IsAuthenticated, Public
 from tests.client import SYSTEM, Api
+from tests.matrix import DOMAINS
+from tests.matrix.core import (
+    ERRORS,
+    PASSWORD,
+    Audience,
+    Op,
+    World,
+    gid,
+    input_of,
+    mutation,
+)
 
 P = Permission
 OK, UNAUTHENTICATED, FORBIDDEN = "OK", "UNAUTHENTICATED", "FORBIDDEN"
-PASSWORD = "correct horse battery staple"
 
 
 # --- callers ---------------------------------------------------------------------
@@ -89,79 +97,6 @@ CALLERS = [
 # --- operations ------------------------------------------------------------------
 
 
-class Audience(StrEnum):
-    PUBLIC = "public"  # anyone, signed in or not (sign-in mutations)
-    FIRM = "firm"  # staff and partner apps holding `gate` and `also`
-    CUSTOMER = "customer"  # the customer's own view only
-    # Any signed-in caller: firm callers holding `also`, customers (their own
-    # objects, as their own types).
-    SIGNED_IN = "signed in"
-
-
-@dataclass
-class World:
-    """The rows one matrix run works on: each mutation that may succeed has its own."""
-
-    staff_email: str
-    customer: int  # read by queries; the signed-in customer
-    customer_email: str
-    to_update: int
-    to_archive: int
-    to_restore: int
-    merge_target: int
-    merge_source: int
-    log_on: int
-    interaction: int
-    interaction_to_update: int
-    interaction_to_delete: int
-    partner_app: int
-    partner_app_to_archive: int
-    api_key: int
-
-
-def gid(type_name: str, pk: int) -> str:
-    return to_global_id(type_name, pk)
-
-
-Vars = Callable[[World], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Op:
-    """One root field called in the matrix.
-
-    `gate` is the permission its gate checks (None: any signed-in caller), `also`
-    what the service needs besides. `payload_errors`: the selection has a payload
-    `errors` list that must be empty when the call works.
-    """
-
-    document: str
-    variables: Vars = lambda w: {}
-    audience: Audience = Audience.FIRM
-    gate: Permission | None = None
-    also: frozenset[Permission] = field(default_factory=frozenset)
-    payload_errors: bool = False
-
-    @property
-    def needs(self) -> frozenset[Permission]:
-        return self.also | ({self.gate} if self.gate else set())
-
-
-def _input(build: Callable[[World], dict[str, Any]]) -> Vars:
-    return lambda w: {"input": build(w)}
-
-
-def mutation(name: str, input_type: str, selection: str, **kwargs: Any) -> Op:
-    return Op(
-        f"mutation($input: {input_type}!) "
-        f"{{ {name}(input: $input) {{ {selection} }} }}",
-        payload_errors="errors" in selection,
-        **kwargs,
-    )
-
-
-ERRORS = "errors { field code message }"
-
 OPERATIONS: dict[tuple[str, str], Op] = {
     # --- queries ---
     ("Query", "customers"): Op(
@@ -207,14 +142,14 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "tokenCreate",
         "TokenCreateInput",
         f"token {ERRORS}",
-        variables=_input(lambda w: {"email": w.staff_email, "password": PASSWORD}),
+        variables=input_of(lambda w: {"email": w.staff_email, "password": PASSWORD}),
         audience=Audience.PUBLIC,
     ),
     ("Mutation", "customerLoginCodeRequest"): mutation(
         "customerLoginCodeRequest",
         "CustomerLoginCodeRequestInput",
         f"accepted {ERRORS}",
-        variables=_input(lambda w: {"email": w.customer_email}),
+        variables=input_of(lambda w: {"email": w.customer_email}),
         audience=Audience.PUBLIC,
     ),
     ("Mutation", "customerTokenCreate"): mutation(
@@ -222,21 +157,21 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "CustomerTokenCreateInput",
         f"token {ERRORS}",
         # A wrong code: a payload error, never a refusal by the gate.
-        variables=_input(lambda w: {"email": w.customer_email, "code": "000000"}),
+        variables=input_of(lambda w: {"email": w.customer_email, "code": "000000"}),
         audience=Audience.PUBLIC,
     ),
     ("Mutation", "customerCreate"): mutation(
         "customerCreate",
         "CustomerCreateInput",
         f"customer {{ id }} {ERRORS}",
-        variables=_input(lambda w: {"displayName": "Created in the matrix"}),
+        variables=input_of(lambda w: {"displayName": "Created in the matrix"}),
         gate=P.CUSTOMERS_WRITE,
     ),
     ("Mutation", "customerUpdate"): mutation(
         "customerUpdate",
         "CustomerUpdateInput",
         f"customer {{ id }} {ERRORS}",
-        variables=_input(
+        variables=input_of(
             lambda w: {"id": gid("Customer", w.to_update), "company": "Updated"}
         ),
         gate=P.CUSTOMERS_WRITE,
@@ -246,7 +181,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "customerArchive",
         "CustomerIdInput",
         f"customer {{ id }} {ERRORS}",
-        variables=_input(lambda w: {"id": gid("Customer", w.to_archive)}),
+        variables=input_of(lambda w: {"id": gid("Customer", w.to_archive)}),
         gate=P.CUSTOMERS_ARCHIVE,
         also=frozenset({P.CUSTOMERS_READ}),
     ),
@@ -254,7 +189,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "customerRestore",
         "CustomerIdInput",
         f"customer {{ id }} {ERRORS}",
-        variables=_input(lambda w: {"id": gid("Customer", w.to_restore)}),
+        variables=input_of(lambda w: {"id": gid("Customer", w.to_restore)}),
         gate=P.CUSTOMERS_ARCHIVE,
         also=frozenset({P.CUSTOMERS_READ}),
     ),
@@ -262,7 +197,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "customerMerge",
         "CustomerMergeInput",
         f"customer {{ id }} movedInteractions {ERRORS}",
-        variables=_input(
+        variables=input_of(
             lambda w: {
                 "targetId": gid("Customer", w.merge_target),
                 "sourceId": gid("Customer", w.merge_source),
@@ -275,7 +210,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "customersUpsert",
         "CustomersUpsertInput",
         f"created updated {ERRORS}",
-        variables=_input(
+        variables=input_of(
             lambda w: {"rows": [{"externalRef": "matrix-1", "company": "Upserted"}]}
         ),
         gate=P.CUSTOMERS_WRITE,
@@ -284,7 +219,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "interactionLog",
         "InteractionLogInput",
         f"interaction {{ id }} {ERRORS}",
-        variables=_input(
+        variables=input_of(
             lambda w: {
                 "customerId": gid("Customer", w.log_on),
                 "channel": "PHONE",
@@ -300,7 +235,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "interactionUpdate",
         "InteractionUpdateInput",
         f"interaction {{ id }} {ERRORS}",
-        variables=_input(
+        variables=input_of(
             lambda w: {
                 "id": gid("Interaction", w.interaction_to_update),
                 "subject": "Corrected",
@@ -313,7 +248,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "interactionDelete",
         "InteractionIdInput",
         f"deletedId {ERRORS}",
-        variables=_input(lambda w: {"id": gid("Interaction", w.interaction_to_delete)}),
+        variables=input_of(
+            lambda w: {"id": gid("Interaction", w.interaction_to_delete)}
+        ),
         gate=P.INTERACTIONS_DELETE,
         also=frozenset({P.INTERACTIONS_READ}),
     ),
@@ -321,21 +258,23 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "partnerAppCreate",
         "PartnerAppCreateInput",
         f"partnerApp {{ id }} {ERRORS}",
-        variables=_input(lambda w: {"name": "Created in the matrix"}),
+        variables=input_of(lambda w: {"name": "Created in the matrix"}),
         gate=P.PARTNERS_MANAGE,
     ),
     ("Mutation", "partnerAppArchive"): mutation(
         "partnerAppArchive",
         "PartnerAppIdInput",
         f"partnerApp {{ id }} {ERRORS}",
-        variables=_input(lambda w: {"id": gid("PartnerApp", w.partner_app_to_archive)}),
+        variables=input_of(
+            lambda w: {"id": gid("PartnerApp", w.partner_app_to_archive)}
+        ),
         gate=P.PARTNERS_MANAGE,
     ),
     ("Mutation", "apiKeyCreate"): mutation(
         "apiKeyCreate",
         "ApiKeyCreateInput",
         f"key {ERRORS}",
-        variables=_input(
+        variables=input_of(
             lambda w: {
                 "partnerAppId": gid("PartnerApp", w.partner_app),
                 "name": "Matrix key",
@@ -348,10 +287,15 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "apiKeyRevoke",
         "ApiKeyIdInput",
         f"apiKey {{ id }} {ERRORS}",
-        variables=_input(lambda w: {"id": gid("ApiKey", w.api_key)}),
+        variables=input_of(lambda w: {"id": gid("ApiKey", w.api_key)}),
         gate=P.PARTNERS_MANAGE,
     ),
 }
+
+
+for _domain in DOMAINS:
+    assert not OPERATIONS.keys() & _domain.OPERATIONS.keys(), _domain.__name__
+    OPERATIONS.update(_domain.OPERATIONS)
 
 
 def expected(op: Op, caller: Caller) -> str:
@@ -436,12 +380,14 @@ def test_each_gate_checks_the_permission_the_matrix_names():
 def test_the_role_table_follows_the_role_rules():
     admin, manager, agent, analyst = (ROLE_PERMISSIONS[r] for r in StaffRole)
     everything = frozenset(Permission)
-    management = {P.STAFF_MANAGE, P.PARTNERS_MANAGE}
+    management = {P.STAFF_MANAGE, P.PARTNERS_MANAGE, P.INSIGHTS_CONFIGURE}
     # Admins: everything.
     assert admin == everything
-    # Managers: all customer data, no staff or partner management.
+    # Managers: all customer data, no staff or partner management, no insight
+    # configuration.
     assert manager == everything - management, (
-        "Managers hold every permission but staff and partner management: a new "
+        "Managers hold every permission but staff, partner and insight management: "
+        "a new "
         "permission for admins only belongs in `management` here."
     )
     # Agents: read, log and edit; no financials; no archive, merge or delete.
@@ -456,6 +402,9 @@ def test_the_role_table_follows_the_role_rules():
         P.CUSTOMERS_ARCHIVE,
         P.CUSTOMERS_MERGE,
         P.INTERACTIONS_DELETE,
+        P.STRATEGIC_VALUE_WRITE,
+        P.SEGMENTS_MANAGE,
+        P.ERASURE_MANAGE,
         *management,
     }
     # Analysts: read-only, financial figures included, no internal notes.
@@ -527,7 +476,7 @@ async def build_world(api: Api) -> World:
             session, SYSTEM, to_restore, archived=True
         )
         managed_app, managed_key = await partner_app("Managed")
-        return World(
+        world = World(
             staff_email="signin@staff.test",
             customer=me,
             customer_email="me@example.com",
@@ -544,6 +493,9 @@ async def build_world(api: Api) -> World:
             partner_app_to_archive=(await partner_app("To archive"))[0],
             api_key=managed_key,
         )
+        for domain in DOMAINS:
+            world.extra.update(await domain.build(session, world))
+        return world
 
 
 async def credentials(api: Api, caller: Caller, world: World | None) -> str | None:

@@ -1,4 +1,5 @@
-"""The `mutual` command: serve, db, staff, token, apikey, demo, import, export."""
+"""The `mutual` command: serve, db, staff, token, apikey, demo, import, export,
+segments, insights, worker."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import click
 from api.cli.apikey import apikey
 from api.cli.data import demo, export_command, import_command
 from api.cli.db import db
+from api.cli.insights import insights
+from api.cli.segments import segments
 from api.cli.serve import print_schema, serve
 from api.cli.staff import staff, token
+from api.cli.worker import worker
 from api.settings import Settings
 from crm.db import is_sqlite
 
@@ -48,5 +52,8 @@ for _command in (
     serve,
     print_schema,
     apikey,
+    segments,
+    insights,
+    worker,
 ):
     main.add_command(_command)

@@ -23,6 +23,9 @@ from sqlalchemy import text
 
 from crm import events
 from crm.db import Database, metadata
+from crm.demo import insights as demo_insights
+from crm.demo import segments as demo_segments
+from crm.demo import selfservice as demo_selfservice
 from crm.demo.load import (
     ACTOR,
     CUSTOMER_COLUMNS,
@@ -119,6 +122,10 @@ async def seed_demo(
             entity_id=0,
             changes=events.diff({}, {**summary, "seed": seed, "staff": created}),
         )
+    # What the other domains add on top: consents and feedback first, then the
+    # insights computed from all of it, then the segments that use them.
+    for extra in (demo_selfservice, demo_insights, demo_segments):
+        await extra.seed(database, seed=seed)
     return DemoSummary(
         customers=customers,
         interactions=int(cust_of.size),

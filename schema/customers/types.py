@@ -14,9 +14,11 @@ from crm.interactions import service as interaction_service
 from crm.pagination import count
 from crm.permissions import Permission
 from schema.audit.types import AuditEvent
+from schema.consent.customer_fields import CustomerConsentFields
 from schema.context import Info
 from schema.enums import LifecycleStage
 from schema.filters import InteractionWhere
+from schema.insights.customer_fields import CustomerInsightFields
 from schema.relay import (
     Connection,
     Node,
@@ -26,6 +28,8 @@ from schema.relay import (
     row_view,
 )
 from schema.scalars import plain
+from schema.segments.customer_fields import CustomerSegmentFields
+from schema.selfservice.customer_fields import CustomerSelfServiceFields
 from schema.staff.types import StaffMember
 
 if TYPE_CHECKING:
@@ -38,7 +42,13 @@ InteractionOrderT = Annotated[
 
 
 @strawberry.type(description="A customer of the firm, with contact data and history.")
-class Customer(Node):
+class Customer(
+    CustomerSegmentFields,
+    CustomerInsightFields,
+    CustomerConsentFields,
+    CustomerSelfServiceFields,
+    Node,
+):
     external_ref: str | None = strawberry.field(
         description="The customer's ID in a partner's or upstream system (unique)."
     )

@@ -17,7 +17,12 @@ from crm.pagination import count
 from schema.context import Info
 from schema.enums import Channel, Direction, InteractionKind
 from schema.interactions.types import Money
+from schema.me.consent import MeConsent
+from schema.me.exports import MeExports
 from schema.me.inputs import MyInteractionWhere
+from schema.me.insights import MeInsights
+from schema.me.segments import MeSegments
+from schema.me.selfservice import MeSelfService
 from schema.relay import (
     Connection,
     Edge,
@@ -114,7 +119,7 @@ class MyInteractionConnection(Connection[MyInteraction]):
     description="Your own view as a customer: what the firm holds about you and "
     "shares with you."
 )
-class Me:
+class Me(MeSegments, MeInsights, MeConsent, MeSelfService, MeExports):
     @strawberry.field(description="Your contact details.")
     async def profile(self, info: Info) -> MyProfile:
         ctx = info.context

@@ -1,0 +1,25 @@
+"""Consent ledger, contact preferences, feedback replies
+
+Revision ID: a1c4e0000006
+Revises: a1c4e0000005
+Create Date: 2026-11-23 14:02:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = "a1c4e0000006"
+down_revision: str | None = "a1c4e0000005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

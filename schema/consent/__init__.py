@@ -1,0 +1,1 @@
+"""GraphQL for consent, contact preferences and feedback."""

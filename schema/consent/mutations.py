@@ -1,0 +1,10 @@
+"""Mutations for consent, contact preferences and feedback."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class ConsentMutations:
+    pass

@@ -1,0 +1,1 @@
+"""GraphQL for customer data exports."""

@@ -1,0 +1,10 @@
+"""Root query fields for customer data exports."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class ExportQueries:
+    pass

@@ -1,0 +1,1 @@
+"""GraphQL for insights: the firm's customer intelligence."""

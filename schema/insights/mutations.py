@@ -1,0 +1,10 @@
+"""Mutations for insights: the firm's customer intelligence."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class InsightMutations:
+    pass

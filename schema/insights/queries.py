@@ -1,0 +1,10 @@
+"""Root query fields for insights: the firm's customer intelligence."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class InsightQueries:
+    pass

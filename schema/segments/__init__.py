@@ -1,0 +1,1 @@
+"""GraphQL for segments: dynamic and static customer groups."""

@@ -1,0 +1,1 @@
+"""GraphQL for corrections, erasure and the access log."""
