@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.settings import Settings
 from api.view import MutualGraphQL
 from crm import migrate
+from crm.access.recorder import recorder_for
 from crm.db import Database
 from crm.tokens import TokenSigner
 from schema import build_schema
@@ -72,11 +74,22 @@ def create_app(
             metrics.render(), media_type="text/plain; version=0.0.4"
         )
 
+    access_views = recorder_for(db)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        if owns_database:
-            await db.dispose()
+        # Customer reads are buffered in memory and written every few seconds,
+        # and once more on shutdown (crm.access.recorder).
+        flusher = asyncio.create_task(access_views.run())
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await access_views.close()
+            if owns_database:
+                await db.dispose()
 
     app = Starlette(
         routes=[
@@ -93,4 +106,5 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.state.database = db
     app.state.signer = signer
+    app.state.access_views = access_views
     return app

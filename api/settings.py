@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     max_query_cost: int = 50_000
     max_body_bytes: int = 2_000_000
     log_level: str = "info"
+    segment_refresh_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=60 * 24 * 30,
+        description="The worker refreshes a dynamic segment once its members are "
+        "this old.",
+    )
+    worker_poll_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description="How often the worker looks for due work.",
+    )
 
     @model_validator(mode="after")
     def _check_identity_providers(self) -> Self:

@@ -110,9 +110,10 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
         "such a body reads as null."
     ),
     Permission.FINANCIALS_READ: (
-        "Read financial and strategic figures (today: cost to serve; later "
-        "profitability, lifetime value, churn risk, strategic value), filter by "
-        "them, export them. Without it they read as null."
+        "Read financial and strategic figures (cost to serve, revenue, margin, "
+        "profitability, predicted lifetime value, strategic value, value group, "
+        "low-value flag), filter and sort by them, export them. Without it they "
+        "read as null."
     ),
     Permission.AUDIT_READ: (
         "Read audit trails: who changed what, and when. Values of fields the "
@@ -135,11 +136,12 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     ),
     Permission.INSIGHTS_READ: (
         "Read the non-financial insights of customers (RFM, activity, churn risk, "
-        "loyalty, satisfaction, tier) and filter or sort by them."
+        "defections, loyalty, willingness, value-creation mode, satisfaction, tier) "
+        "and filter or sort by them."
     ),
     Permission.INSIGHTS_CONFIGURE: (
-        "Configure insights: refresh them, publish kinds to customers, set the "
-        "tier ladder and model settings."
+        "Configure insights: refresh them, publish kinds to customers (never "
+        "confidential ones), set the tier ladder and model settings."
     ),
     Permission.STRATEGIC_VALUE_WRITE: (
         "Set a customer's strategic value, with a reason (audited)."

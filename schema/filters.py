@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from strawberry import UNSET
@@ -20,6 +21,7 @@ from schema.enums import (
     Source,
     Visibility,
 )
+from schema.insights.enums import ChurnRisk, RfmCell, ValueCreationMode, ValueGroup
 
 
 @strawberry.input(
@@ -184,6 +186,12 @@ class CustomerWhere:
     interactions: InteractionRelationFilter | None = strawberry.field(
         default=UNSET, description="Customers with some / no / only such interactions."
     )
+    insights: CustomerInsightsWhere | None = strawberry.field(
+        default=UNSET,
+        description="Customers whose current insight measures match (needs "
+        "insights:read; financial measures need financials:read). Customers "
+        "without insights yet never match.",
+    )
     and_: list[CustomerWhere] | None = strawberry.field(default=UNSET, name="and")
     or_: list[CustomerWhere] | None = strawberry.field(default=UNSET, name="or")
     not_: CustomerWhere | None = strawberry.field(default=UNSET, name="not")
@@ -228,3 +236,109 @@ class InteractionRelationFilter:
         default=UNSET,
         description="Every interaction matches (true when there are none).",
     )
+
+
+@strawberry.input(description="Conditions on the churn risk band.")
+class ChurnRiskFilter:
+    eq: ChurnRisk | None = UNSET
+    neq: ChurnRisk | None = UNSET
+    in_: list[ChurnRisk] | None = strawberry.field(default=UNSET, name="in")
+    not_in: list[ChurnRisk] | None = UNSET
+    is_null: bool | None = UNSET
+
+
+@strawberry.input(description="Conditions on the RFM cell.")
+class RfmCellFilter:
+    eq: RfmCell | None = UNSET
+    neq: RfmCell | None = UNSET
+    in_: list[RfmCell] | None = strawberry.field(default=UNSET, name="in")
+    not_in: list[RfmCell] | None = UNSET
+    is_null: bool | None = UNSET
+
+
+@strawberry.input(description="Conditions on the value-creation mode.")
+class ValueCreationModeFilter:
+    eq: ValueCreationMode | None = UNSET
+    neq: ValueCreationMode | None = UNSET
+    in_: list[ValueCreationMode] | None = strawberry.field(default=UNSET, name="in")
+    not_in: list[ValueCreationMode] | None = UNSET
+    is_null: bool | None = UNSET
+
+
+@strawberry.input(description="Conditions on the value group.")
+class ValueGroupFilter:
+    eq: ValueGroup | None = UNSET
+    neq: ValueGroup | None = UNSET
+    in_: list[ValueGroup] | None = strawberry.field(default=UNSET, name="in")
+    not_in: list[ValueGroup] | None = UNSET
+    is_null: bool | None = UNSET
+
+
+def _financial(description: str) -> Any:
+    return strawberry.field(
+        default=UNSET, description=f"{description} Needs financials:read."
+    )
+
+
+@strawberry.input(
+    description="Conditions on a customer's current insight measures (see "
+    "Customer.insights for their meaning)."
+)
+class CustomerInsightsWhere:
+    rfm_cell: RfmCellFilter | None = UNSET
+    recency_score: IntFilter | None = strawberry.field(
+        default=UNSET, description="RFM recency score, 1-5."
+    )
+    frequency_score: IntFilter | None = strawberry.field(
+        default=UNSET, description="RFM frequency score, 1-5."
+    )
+    monetary_score: IntFilter | None = strawberry.field(
+        default=UNSET, description="RFM monetary score, 1-5."
+    )
+    recency_days: IntFilter | None = strawberry.field(
+        default=UNSET, description="Days since the last purchase."
+    )
+    frequency: IntFilter | None = strawberry.field(
+        default=UNSET, description="Purchases in the RFM window."
+    )
+    purchases: IntFilter | None = strawberry.field(
+        default=UNSET, description="Purchases ever."
+    )
+    last_purchase_at: DateTimeFilter | None = UNSET
+    probability_alive: FloatFilter | None = strawberry.field(
+        default=UNSET, description="Probability of still being an active buyer, 0-1."
+    )
+    expected_purchases: FloatFilter | None = strawberry.field(
+        default=UNSET, description="Purchases expected over the CLV horizon."
+    )
+    churn_risk: ChurnRiskFilter | None = UNSET
+    loyalty: IntFilter | None = strawberry.field(
+        default=UNSET, description="Loyalty score, 1-5."
+    )
+    willingness: FloatFilter | None = strawberry.field(
+        default=UNSET, description="Willingness to take part, 1-5."
+    )
+    value_creation_mode: ValueCreationModeFilter | None = UNSET
+    tier: StringFilter | None = strawberry.field(
+        default=UNSET, description="Name of the loyalty tier."
+    )
+    nps: FloatFilter | None = strawberry.field(
+        default=UNSET, description="The customer's NPS, -100 to 100."
+    )
+    csat: FloatFilter | None = strawberry.field(
+        default=UNSET, description="The customer's CSAT, 0-100 (% satisfied)."
+    )
+    monetary: DecimalFilter | None = _financial("Net spend in the RFM window.")
+    revenue_lifetime: DecimalFilter | None = _financial("Revenue net of refunds.")
+    revenue_12m: DecimalFilter | None = _financial("Revenue, trailing 12 months.")
+    cost_to_serve_12m: DecimalFilter | None = _financial("Cost to serve, 12 months.")
+    margin_lifetime: DecimalFilter | None = _financial("Revenue minus cost to serve.")
+    margin_12m: DecimalFilter | None = _financial("Margin, trailing 12 months.")
+    predicted_value: DecimalFilter | None = _financial("Predicted lifetime value.")
+    predicted_value_percentile: FloatFilter | None = _financial(
+        "Percentile of predicted value in the base (80: top 20%)."
+    )
+    profitability: IntFilter | None = _financial("Profitability score, 1-5.")
+    strategic_value: IntFilter | None = _financial("Strategic value, 1-5.")
+    value_group: ValueGroupFilter | None = _financial("Value group.")
+    low_value: BooleanFilter | None = _financial("Low-value flag.")

@@ -6,7 +6,9 @@ import strawberry
 
 from crm.actors import CustomerActor
 from crm.audit.models import AuditEvent as AuditModel
+from crm.corrections import service as correction_service
 from crm.customers import service as customer_service
+from crm.erasure import service as erasure_service
 from crm.errors import BadInput, NotFound
 from crm.ids import parse_global_id
 from crm.interactions import service as interaction_service
@@ -14,15 +16,20 @@ from crm.me import service as me_service
 from crm.partners import service as partner_service
 from crm.permissions import Permission
 from crm.policy import require
+from crm.segments import service as segment_service
 from crm.staff.models import StaffMember as StaffModel
 from schema.audit.types import AuditEvent
 from schema.context import Info
 from schema.customers.types import Customer
 from schema.interactions.types import Interaction
+from schema.me.selfservice import MyCorrection
 from schema.me.types import MyInteraction, MyProfile
 from schema.partners.types import ApiKey, PartnerApp, api_keys_loader
 from schema.permissions import IsAuthenticated, gate
 from schema.relay import Node
+from schema.segments.types import Segment
+from schema.selfservice.access import note_customer_reads
+from schema.selfservice.types import Correction, ErasureRequest
 from schema.staff.types import StaffMember
 
 MAX_NODES = 100
@@ -46,9 +53,9 @@ async def _find(info: Info, type_name: str, pk: int) -> Node | None:
     if isinstance(ctx.actor, CustomerActor):
         return await _find_own(info, type_name, pk)
     if type_name == "Customer":
-        return Customer.from_model(
-            await customer_service.get_customer(ctx.session, ctx.actor, pk)
-        )
+        customer = await customer_service.get_customer(ctx.session, ctx.actor, pk)
+        note_customer_reads(info, (customer.id,))
+        return Customer.from_model(customer)
     if type_name == "Interaction":
         model = await interaction_service.get_interaction(ctx.session, ctx.actor, pk)
         return Interaction.from_model(model)
@@ -62,6 +69,15 @@ async def _find(info: Info, type_name: str, pk: int) -> Node | None:
         event = await ctx.session.get(AuditModel, pk)
         if event is not None:
             return AuditEvent.from_model(event, ctx.actor)
+    if type_name == "Correction":
+        correction = await correction_service.get_correction(ctx.session, ctx.actor, pk)
+        return Correction.from_model(correction)
+    if type_name == "ErasureRequest":
+        request = await erasure_service.get_request(ctx.session, ctx.actor, pk)
+        return ErasureRequest.from_model(request)
+    if type_name == "Segment":
+        segment = await segment_service.get_segment(ctx.session, ctx.actor, pk)
+        return Segment.from_model(segment)
     if type_name == "PartnerApp":
         app = await partner_service.get_partner_app(ctx.session, ctx.actor, pk)
         return PartnerApp.from_model(app, api_keys_loader(info))
@@ -75,8 +91,8 @@ async def _find(info: Info, type_name: str, pk: int) -> Node | None:
 
 
 async def _find_own(info: Info, type_name: str, pk: int) -> Node | None:
-    """What a customer may fetch by ID: their own profile and the interactions shared
-    with them, as their own types."""
+    """What a customer may fetch by ID: their own profile, the interactions shared
+    with them and their corrections, as their own types."""
     ctx = info.context
     if type_name == "Customer":
         profile = await me_service.get_my_profile(ctx.session, ctx.actor, pk)
@@ -84,6 +100,9 @@ async def _find_own(info: Info, type_name: str, pk: int) -> Node | None:
     if type_name == "Interaction":
         model = await me_service.get_my_interaction(ctx.session, ctx.actor, pk)
         return MyInteraction.from_model(model)
+    if type_name == "Correction":
+        mine = await correction_service.get_my_correction(ctx.session, ctx.actor, pk)
+        return MyCorrection.from_model(mine)
     return None
 
 

@@ -69,11 +69,12 @@ class CodeRequest:
 
 def can_sign_in(customer: Customer | None) -> TypeGuard[Customer]:
     """Whether this customer may sign in or keep using a token: THE one check
-    (an erased customer, when erasure exists, is refused here too)."""
+    (archived, merged and erased customers are refused)."""
     return (
         customer is not None
         and customer.archived_at is None
         and customer.merged_into_id is None
+        and customer.erased_at is None
     )
 
 

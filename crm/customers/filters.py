@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
+from crm.actors import Actor
 from crm.customers.models import Customer, LifecycleStage
+from crm.errors import Forbidden
 from crm.filtering import EntitySpec, FieldSpec, RelationSpec
 from crm.pagination import SortKey
 from crm.permissions import Permission
@@ -59,6 +61,18 @@ def _interaction_spec() -> EntitySpec:
     return INTERACTION_SPEC
 
 
+def _insight_spec() -> EntitySpec:
+    from crm.insights.filters import INSIGHT_SPEC
+
+    return INSIGHT_SPEC
+
+
+def _insight_link(customer: Any, insight: Any) -> ColumnElement[bool]:
+    from crm.insights.filters import insight_link
+
+    return insight_link(customer, insight)
+
+
 CUSTOMER_SPEC = EntitySpec(
     name="Customer",
     model=lambda: Customer,
@@ -68,7 +82,14 @@ CUSTOMER_SPEC = EntitySpec(
             _interaction_spec,
             _interactions_link,
             permission=Permission.INTERACTIONS_READ,
-        )
+        ),
+        # The customer's current insight measures (one row, crm.insights).
+        "insights": RelationSpec(
+            _insight_spec,
+            _insight_link,
+            many=False,
+            permission=Permission.INSIGHTS_READ,
+        ),
     },
 )
 
@@ -77,13 +98,48 @@ class CustomerOrderField(StrEnum):
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
     DISPLAY_NAME = "display_name"
+    # Insight measures (crm.insights.filters.ORDER_COLUMNS).
+    PREDICTED_VALUE = "predicted_value"
+    REVENUE_12M = "revenue_12m"
+    MARGIN_12M = "margin_12m"
+    PROBABILITY_ALIVE = "probability_alive"
+    LOYALTY = "loyalty"
+    RECENCY_DAYS = "recency_days"
 
 
-def customer_order(field: CustomerOrderField, descending: bool) -> list[SortKey]:
+_OWN_COLUMNS = frozenset(
+    {
+        CustomerOrderField.CREATED_AT,
+        CustomerOrderField.UPDATED_AT,
+        CustomerOrderField.DISPLAY_NAME,
+    }
+)
+
+
+def customer_order(
+    field: CustomerOrderField, descending: bool, actor: Actor | None = None
+) -> list[SortKey]:
+    """The sort keys of `field`; sorting by an insight needs the right to read it
+    (INSIGHTS_READ, and FINANCIALS_READ for financial ones): FORBIDDEN otherwise,
+    also when no actor is given."""
+    if field not in _OWN_COLUMNS:
+        from crm.insights.filters import order_expression
+
+        expression, kind, financial = order_expression(field.value, Customer.id)
+        path = "order_by.field"
+        for permission in (Permission.INSIGHTS_READ, Permission.FINANCIALS_READ):
+            if permission is Permission.FINANCIALS_READ and not financial:
+                continue
+            if actor is None or not actor.can(permission):
+                raise Forbidden(f"You may not sort by {field.name}.", field=path)
+        return [
+            SortKey(expression, kind, descending),
+            SortKey(Customer.id, "int", descending),  # type: ignore[arg-type]
+        ]
     column = getattr(Customer, field.value)
-    kind = "str" if field is CustomerOrderField.DISPLAY_NAME else "datetime"
+    own_kind = "str" if field is CustomerOrderField.DISPLAY_NAME else "datetime"
     return [
-        SortKey(column, kind, descending),  # type: ignore[arg-type]
+        SortKey(column, own_kind, descending),  # type: ignore[arg-type]
         SortKey(Customer.id, "int", descending),  # type: ignore[arg-type]
     ]
 

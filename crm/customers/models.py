@@ -75,6 +75,9 @@ class Customer(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
     archived_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Set when the customer's personal data was erased (crm.erasure): the row stays
+    # as an anonymous shell so that financial records keep their customer.
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
 
     __mapper_args__ = {"version_id_col": version.sa_column}  # type: ignore[attr-defined]

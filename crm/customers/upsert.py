@@ -21,6 +21,7 @@ from sqlmodel import col
 from crm import events
 from crm.actors import Actor
 from crm.columns import utcnow
+from crm.consent import service as consent_service
 from crm.customers import policies, repository
 from crm.customers.models import Customer
 from crm.customers.service import (
@@ -107,8 +108,11 @@ class _Matcher:
         by_ref: dict[str, Customer],
         by_email: dict[str, Customer],
         active_staff: set[int],
+        hidden: set[int],
     ) -> None:
         self.by_ref, self.by_email, self.active_staff = by_ref, by_email, active_staff
+        # Customers the caller may not see (partner sharing withdrawn).
+        self.hidden = hidden
         self.claimed: dict[str, set[Any]] = {"external_ref": set(), "email": set()}
         self.claimed_ids: set[int] = set()
 
@@ -128,6 +132,11 @@ class _Matcher:
         if target is not None and target.id in self.claimed_ids:
             plan.errors.append(_in_batch(i, "external_ref" if ref else "email"))
             return
+        for name, hit in (("external_ref", ref_hit), ("email", email_hit)):
+            if hit is not None and hit.id in self.hidden:
+                message = "No customer with this key is available to your app."
+                plan.errors.append(RowError(i, name, "NOT_AVAILABLE", message))
+                return
         if email_hit is not None and email_hit is not target:
             message = "Another customer already has this email."
             plan.errors.append(RowError(i, "email", "DUPLICATE", message))
@@ -205,7 +214,10 @@ async def upsert_customers(
         session, external_refs=refs, email_keys=emails
     )
     owners = {o for p in valid if (o := p.fields.get("owner_id")) is not None}
-    matcher = _Matcher(by_ref, by_email, await _active_staff_ids(session, owners))
+    found = [*by_ref.values(), *by_email.values()]
+    hidden = await consent_service.hidden_from(session, actor, (c.id for c in found))
+    active = await _active_staff_ids(session, owners)
+    matcher = _Matcher(by_ref, by_email, active, hidden)
     for plan in valid:
         matcher.match(plan)
 

@@ -55,6 +55,28 @@ class Source(StrEnum):
     IMPORT = "import"
 
 
+class Survey(StrEnum):
+    """The survey a rating answers: NPS rates 0-10, CSAT rates 1-5."""
+
+    NPS = "nps"
+    CSAT = "csat"
+
+
+SURVEY_RANGES: dict[Survey, tuple[int, int]] = {
+    Survey.NPS: (0, 10),
+    Survey.CSAT: (1, 5),
+}
+
+
+class FeedbackKind(StrEnum):
+    """What a customer's own feedback (co-creation) is: an idea, a request..."""
+
+    IDEA = "idea"
+    REQUEST = "request"
+    COMPLAINT = "complaint"
+    PRAISE = "praise"
+
+
 class Interaction(SQLModel, table=True):
     __tablename__ = "interaction"
     __table_args__ = (
@@ -70,6 +92,7 @@ class Interaction(SQLModel, table=True):
         Index("ix_interaction_created_at_id", "created_at", "id"),
         Index("ix_interaction_kind_occurred", "kind", "occurred_at"),
         Index("ix_interaction_channel_occurred", "channel", "occurred_at"),
+        Index("ix_interaction_reply_to_id", "reply_to_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -97,6 +120,16 @@ class Interaction(SQLModel, table=True):
     )
     external_ref: str | None = Field(
         default=None, sa_column=Column(String(200), unique=True)
+    )
+    # Feedback: the survey a rating answers, and the interaction this one answers
+    # (a rating of a shared interaction, or a staff answer to customer feedback).
+    survey: str | None = Field(default=None, sa_column=Column(String(10)))
+    feedback_kind: str | None = Field(default=None, sa_column=Column(String(20)))
+    reply_to_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("interaction.id", ondelete="SET NULL"), nullable=True
+        ),
     )
     recorded_by: str = Field(sa_column=Column(String(100), nullable=False))
     recorded_by_staff_id: int | None = Field(

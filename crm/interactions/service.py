@@ -21,6 +21,7 @@ from crm.customers.models import Customer
 from crm.customers.policies import customer_scope
 from crm.errors import Conflict, FieldError, NotFound, ValidationFailed
 from crm.filtering import compile_where
+from crm.insights.refresh import on_interactions_changed
 from crm.interactions import policies
 from crm.interactions.filters import (
     INTERACTION_SPEC,
@@ -67,6 +68,17 @@ MAX_BODY = 20_000
 
 def snapshot(interaction: Interaction) -> dict[str, Any]:
     return {name: getattr(interaction, name) for name in AUDITED_FIELDS}
+
+
+def moves_insights(fields: Mapping[str, Any]) -> bool:
+    """Whether an interaction counts in a customer's insight measures beyond their
+    activity dates: money (purchases, refunds, cost to serve) or a rating. Its
+    customer's measures are then updated in the same transaction."""
+    return (
+        fields.get("kind") in MONETARY_KINDS
+        or fields.get("cost_to_serve") is not None
+        or fields.get("rating") is not None
+    )
 
 
 def source_of(actor: Actor) -> Source:
@@ -243,6 +255,8 @@ async def log_interaction(
         ),
         payload={"customer_id": customer.id, "kind": interaction.kind},
     )
+    if moves_insights(snapshot(interaction)):
+        await on_interactions_changed(session, [customer_id])
     return LogResult(interaction, created=True)
 
 
@@ -294,6 +308,8 @@ async def update_interaction(
         changes=diff,
         payload={"customer_id": interaction.customer_id},
     )
+    if moves_insights(before) or moves_insights(snapshot(interaction)):
+        await on_interactions_changed(session, [interaction.customer_id])
     return interaction
 
 
@@ -315,6 +331,8 @@ async def delete_interaction(
         changes=events.diff(before, {}),
         payload={"customer_id": before["customer_id"]},
     )
+    if moves_insights(before):
+        await on_interactions_changed(session, [before["customer_id"]])
     return interaction_id
 
 

@@ -4,7 +4,273 @@ from __future__ import annotations
 
 import strawberry
 
+from crm.consent import feedback, preferences, service
+from crm.errors import ValidationFailed
+from crm.permissions import Permission
+from schema.consent.inputs import (
+    ConsentRecordInput,
+    CustomerPreferencesSetInput,
+    FeedbackAnswerInput,
+    MyConsentSetInput,
+    MyFeedbackSubmitInput,
+    MyInteractionRateInput,
+    MyPreferencesSetInput,
+    MySurveyAnswerInput,
+)
+from schema.consent.types import Consent, ConsentEvent, ContactPreferences
+from schema.context import Info
+from schema.errors import UserError, in_savepoint, user_errors
+from schema.interactions.types import Interaction
+from schema.me.consent import MyConsent, MyPreferences
+from schema.me.permissions import IsCustomer
+from schema.me.types import MyInteraction
+from schema.permissions import Has, gate
+from schema.relay import pk_of
+from schema.scalars import plain, provided
+
+
+@strawberry.type(description="The result of myConsentSet.")
+class MyConsentPayload:
+    consent: MyConsent | None = strawberry.field(
+        default=None, description="The consent as it applies now."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="What was wrong with the input."
+    )
+
+
+@strawberry.type(description="The result of consentRecord.")
+class ConsentRecordPayload:
+    consent: Consent | None = strawberry.field(
+        default=None,
+        description="The consent as it applies now (unchanged when a later decision "
+        "applies).",
+    )
+    event: ConsentEvent | None = strawberry.field(
+        default=None, description="The ledger entry written."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="What was wrong with the input."
+    )
+
+
+@strawberry.type(description="The result of myPreferencesSet.")
+class MyPreferencesPayload:
+    preferences: MyPreferences | None = strawberry.field(
+        default=None, description="Your preferences now."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="What was wrong with the input."
+    )
+
+
+@strawberry.type(description="The result of customerPreferencesSet.")
+class CustomerPreferencesPayload:
+    preferences: ContactPreferences | None = strawberry.field(
+        default=None, description="The customer's preferences now."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="What was wrong with the input."
+    )
+
+
+@strawberry.type(description="The result of a rating, a survey answer or feedback.")
+class MyFeedbackPayload:
+    interaction: MyInteraction | None = strawberry.field(
+        default=None, description="Your feedback, as it now shows in your history."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="What was wrong with the input."
+    )
+
+
+@strawberry.type(description="The result of feedbackAnswer.")
+class FeedbackAnswerPayload:
+    interaction: Interaction | None = strawberry.field(
+        default=None, description="The answer, shared with the customer."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="What was wrong with the input."
+    )
+
 
 @strawberry.type
 class ConsentMutations:
-    pass
+    @strawberry.mutation(
+        description="Grant or withdraw one of your consents; it applies at once and "
+        "is kept in your consent history.",
+        extensions=gate(IsCustomer()),
+    )
+    async def my_consent_set(
+        self, info: Info, input: MyConsentSetInput
+    ) -> MyConsentPayload:
+        ctx = info.context
+        data = plain(input)
+        try:
+            result = await in_savepoint(
+                ctx.session,
+                lambda: service.set_my_consent(ctx.session, ctx.actor, data),
+            )
+        except ValidationFailed as exc:
+            return MyConsentPayload(errors=user_errors(exc))
+        return MyConsentPayload(consent=MyConsent.of(result.status))
+
+    @strawberry.mutation(
+        description="Record a consent a customer gave or withdrew elsewhere (form, "
+        "call, event...), with its source.",
+        extensions=gate(Has(Permission.CONSENTS_WRITE)),
+    )
+    async def consent_record(
+        self, info: Info, input: ConsentRecordInput
+    ) -> ConsentRecordPayload:
+        ctx = info.context
+        customer_id = pk_of(input.customer_id, "Customer", field="input.customerId")
+        data = provided(input, exclude=("customer_id",))
+        try:
+            result = await in_savepoint(
+                ctx.session,
+                lambda: service.record_consent(
+                    ctx.session, ctx.actor, customer_id, data
+                ),
+            )
+        except ValidationFailed as exc:
+            return ConsentRecordPayload(errors=user_errors(exc))
+        return ConsentRecordPayload(
+            consent=Consent.of(result.status),
+            event=ConsentEvent.from_model(result.event),
+        )
+
+    @strawberry.mutation(
+        description="Say how you like to be contacted.",
+        extensions=gate(IsCustomer()),
+    )
+    async def my_preferences_set(
+        self, info: Info, input: MyPreferencesSetInput
+    ) -> MyPreferencesPayload:
+        ctx = info.context
+        data = provided(input)
+        try:
+            row = await in_savepoint(
+                ctx.session,
+                lambda: preferences.set_my_preferences(ctx.session, ctx.actor, data),
+            )
+        except ValidationFailed as exc:
+            return MyPreferencesPayload(errors=user_errors(exc))
+        return MyPreferencesPayload(preferences=MyPreferences.of(row))
+
+    @strawberry.mutation(
+        description="Note how a customer likes to be contacted.",
+        extensions=gate(Has(Permission.CUSTOMERS_WRITE)),
+    )
+    async def customer_preferences_set(
+        self, info: Info, input: CustomerPreferencesSetInput
+    ) -> CustomerPreferencesPayload:
+        ctx = info.context
+        customer_id = pk_of(input.customer_id, "Customer", field="input.customerId")
+        data = provided(input, exclude=("customer_id",))
+        try:
+            row = await in_savepoint(
+                ctx.session,
+                lambda: preferences.set_preferences(
+                    ctx.session, ctx.actor, customer_id, data
+                ),
+            )
+        except ValidationFailed as exc:
+            return CustomerPreferencesPayload(errors=user_errors(exc))
+        return CustomerPreferencesPayload(preferences=ContactPreferences.of(row))
+
+    @strawberry.mutation(
+        description="Rate (CSAT, 1 to 5) an interaction the firm shared with you.",
+        extensions=gate(IsCustomer()),
+    )
+    async def my_interaction_rate(
+        self, info: Info, input: MyInteractionRateInput
+    ) -> MyFeedbackPayload:
+        ctx = info.context
+        rated = pk_of(input.interaction_id, "Interaction", field="input.interactionId")
+        data = provided(input, exclude=("interaction_id",))
+        try:
+            created = await in_savepoint(
+                ctx.session,
+                lambda: feedback.rate_interaction(
+                    ctx.session,
+                    ctx.actor,
+                    rated,
+                    rating=data.get("rating"),
+                    comment=data.get("comment"),
+                ),
+            )
+        except ValidationFailed as exc:
+            return MyFeedbackPayload(errors=user_errors(exc))
+        return MyFeedbackPayload(interaction=MyInteraction.from_model(created))
+
+    @strawberry.mutation(
+        description="Answer a survey: NPS (0 to 10) or CSAT (1 to 5).",
+        extensions=gate(IsCustomer()),
+    )
+    async def my_survey_answer(
+        self, info: Info, input: MySurveyAnswerInput
+    ) -> MyFeedbackPayload:
+        ctx = info.context
+        data = provided(input)
+        try:
+            created = await in_savepoint(
+                ctx.session,
+                lambda: feedback.answer_survey(
+                    ctx.session,
+                    ctx.actor,
+                    survey=data.get("survey"),
+                    rating=data.get("rating"),
+                    comment=data.get("comment"),
+                ),
+            )
+        except ValidationFailed as exc:
+            return MyFeedbackPayload(errors=user_errors(exc))
+        return MyFeedbackPayload(interaction=MyInteraction.from_model(created))
+
+    @strawberry.mutation(
+        description="Send the firm an idea, a request, a complaint or praise.",
+        extensions=gate(IsCustomer()),
+    )
+    async def my_feedback_submit(
+        self, info: Info, input: MyFeedbackSubmitInput
+    ) -> MyFeedbackPayload:
+        ctx = info.context
+        data = provided(input)
+        try:
+            created = await in_savepoint(
+                ctx.session,
+                lambda: feedback.submit_feedback(
+                    ctx.session,
+                    ctx.actor,
+                    kind=data.get("kind"),
+                    subject=data.get("subject"),
+                    body=data.get("body"),
+                ),
+            )
+        except ValidationFailed as exc:
+            return MyFeedbackPayload(errors=user_errors(exc))
+        return MyFeedbackPayload(interaction=MyInteraction.from_model(created))
+
+    @strawberry.mutation(
+        description="Answer a customer's feedback; the answer is shared with them.",
+        extensions=gate(Has(Permission.INTERACTIONS_WRITE)),
+    )
+    async def feedback_answer(
+        self, info: Info, input: FeedbackAnswerInput
+    ) -> FeedbackAnswerPayload:
+        ctx = info.context
+        answered = pk_of(
+            input.interaction_id, "Interaction", field="input.interactionId"
+        )
+        body = input.body
+        try:
+            created = await in_savepoint(
+                ctx.session,
+                lambda: feedback.answer_feedback(
+                    ctx.session, ctx.actor, answered, body=body
+                ),
+            )
+        except ValidationFailed as exc:
+            return FeedbackAnswerPayload(errors=user_errors(exc))
+        return FeedbackAnswerPayload(interaction=Interaction.from_model(created))

@@ -18,6 +18,7 @@ from schema.filters import CustomerWhere
 from schema.permissions import Has, gate
 from schema.relay import Connection, connection, page_args, pk_of
 from schema.scalars import plain
+from schema.selfservice.access import note_customer_reads
 
 
 @strawberry.type
@@ -55,6 +56,7 @@ class CustomerQueries:
             order=DomainOrderField(order_by.field) if order_by else None,
             descending=bool(order_by and order_by.direction is OrderDirection.DESC),
         )
+        note_customer_reads(info, (c.id for c in listed.page.items))
         return connection(
             listed.page,
             Customer.from_model,
@@ -69,4 +71,5 @@ class CustomerQueries:
         model = await service.get_customer(
             info.context.session, info.context.actor, pk_of(id, "Customer")
         )
+        note_customer_reads(info, (model.id,))
         return Customer.from_model(model)

@@ -14,6 +14,8 @@ from crm.customers.models import Customer as CustomerModel
 from crm.interactions.models import Interaction as InteractionModel
 from crm.me import service
 from crm.pagination import count
+from schema.consent import loaders as consent_loaders
+from schema.consent.enums import FeedbackKind, Survey
 from schema.context import Info
 from schema.enums import Channel, Direction, InteractionKind
 from schema.interactions.types import Money
@@ -78,7 +80,25 @@ class MyInteraction(Node):
     amount: Money | None = strawberry.field(
         description="What a purchase cost you or a refund returned."
     )
-    rating: int | None = strawberry.field(description="Your survey answer, 0 to 10.")
+    rating: int | None = strawberry.field(
+        description="Your rating: 0 to 10 for NPS, 1 to 5 for CSAT (see survey)."
+    )
+    survey: Survey | None = strawberry.field(
+        description="The survey your rating answers, if it answers one."
+    )
+    feedback_kind: FeedbackKind | None = strawberry.field(
+        description="What your feedback is (idea, request...), if it is some."
+    )
+    model_: strawberry.Private[InteractionModel]
+
+    @strawberry.field(
+        description="The firm's answers to this interaction (to your feedback), "
+        "oldest first."
+    )
+    async def answers(self, info: Info) -> list[MyInteraction]:
+        assert self.model_.id is not None
+        found = await consent_loaders.my_answers(info).load(self.model_.id)
+        return [MyInteraction.from_model(answer) for answer in found]
 
     @classmethod
     def from_model(cls, model: InteractionModel) -> MyInteraction:
@@ -95,6 +115,11 @@ class MyInteraction(Node):
             body=model.body,
             amount=amount,
             rating=model.rating,
+            survey=Survey(model.survey) if model.survey else None,
+            feedback_kind=(
+                FeedbackKind(model.feedback_kind) if model.feedback_kind else None
+            ),
+            model_=model,
         )
 
 

@@ -1,0 +1,118 @@
+"""Consent and contact preferences as the firm sees them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from crm.consent.models import ConsentEvent as ConsentEventModel
+from crm.consent.models import ContactPreference
+from crm.consent.service import ConsentStatus
+from schema.consent.enums import (
+    ConsentChannel,
+    ConsentPurpose,
+    ConsentSource,
+    ContactChannel,
+    ContactFrequency,
+)
+
+
+@strawberry.type(description="The consent that applies now to one purpose and channel.")
+class Consent:
+    purpose: ConsentPurpose = strawberry.field(description="What it covers.")
+    channel: ConsentChannel = strawberry.field(description="Which channel it covers.")
+    granted: bool = strawberry.field(
+        description="Whether the purpose may be pursued on this channel now."
+    )
+    default: bool = strawberry.field(
+        description="True when the customer never decided: `granted` is then the "
+        "purpose's documented default."
+    )
+    source: ConsentSource | None = strawberry.field(
+        description="Where the decision that applies was given (null by default)."
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="When the decision that applies was made (null by default)."
+    )
+    decided_channel: ConsentChannel | None = strawberry.field(
+        description="The channel of the decision that applies: ANY when a decision "
+        "for every channel is the latest."
+    )
+
+    @classmethod
+    def of(cls, status: ConsentStatus) -> Consent:
+        return cls(
+            purpose=status.purpose,
+            channel=status.channel,
+            granted=status.granted,
+            default=status.default,
+            source=ConsentSource(status.source) if status.source else None,
+            decided_at=status.decided_at,
+            decided_channel=status.decided_channel,
+        )
+
+
+@strawberry.type(description="One consent decision, as recorded in the ledger.")
+class ConsentEvent:
+    purpose: ConsentPurpose = strawberry.field(description="What it covers.")
+    channel: ConsentChannel = strawberry.field(description="Which channel it covers.")
+    granted: bool = strawberry.field(description="Granted (true) or withdrawn.")
+    source: ConsentSource = strawberry.field(description="Where it was given.")
+    evidence: str | None = strawberry.field(
+        description="What proves it (form reference, call notes...)."
+    )
+    recorded_by: str = strawberry.field(description="kind:id of who recorded it.")
+    occurred_at: datetime = strawberry.field(description="When it was given.")
+    recorded_at: datetime = strawberry.field(description="When it was recorded.")
+
+    @classmethod
+    def from_model(cls, model: ConsentEventModel) -> ConsentEvent:
+        return cls(
+            purpose=ConsentPurpose(model.purpose),
+            channel=ConsentChannel(model.channel),
+            granted=model.granted,
+            source=ConsentSource(model.source),
+            evidence=model.evidence,
+            recorded_by=model.recorded_by,
+            occurred_at=model.occurred_at,
+            recorded_at=model.recorded_at,
+        )
+
+
+@strawberry.type(description="How a customer likes to be contacted.")
+class ContactPreferences:
+    preferred_channel: ContactChannel | None = strawberry.field(
+        description="The channel they prefer (null: not stated)."
+    )
+    contact_frequency: ContactFrequency | None = strawberry.field(
+        description="How often they accept marketing contact (null: not stated)."
+    )
+    language: str | None = strawberry.field(
+        description="The language to contact them in, as a BCP 47 tag."
+    )
+    updated_at: datetime | None = strawberry.field(
+        description="When they last changed (null: never stated)."
+    )
+
+    @classmethod
+    def of(cls, row: ContactPreference | None) -> ContactPreferences:
+        if row is None:
+            return cls(
+                preferred_channel=None,
+                contact_frequency=None,
+                language=None,
+                updated_at=None,
+            )
+        return cls(
+            preferred_channel=(
+                ContactChannel(row.preferred_channel) if row.preferred_channel else None
+            ),
+            contact_frequency=(
+                ContactFrequency(row.contact_frequency)
+                if row.contact_frequency
+                else None
+            ),
+            language=row.language,
+            updated_at=row.updated_at,
+        )
