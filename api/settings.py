@@ -83,6 +83,13 @@ class Settings(BaseSettings):
         description="The worker refreshes a dynamic segment once its members are "
         "this old.",
     )
+    insights_refresh_hours: float = Field(
+        default=24,
+        gt=0,
+        le=24 * 31,
+        description="The worker runs a full insights refresh once the last one is "
+        "this old (a purchase moves its customer's measures at once in between).",
+    )
     worker_poll_seconds: float = Field(
         default=60,
         gt=0,

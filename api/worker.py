@@ -26,7 +26,8 @@ from sqlalchemy import text
 from api.settings import Settings
 from crm.db import Database
 from crm.erasure.jobs import carry_out_due_requests
-from crm.exports.service import prepare_pending_exports, purge_expired_exports
+from crm.exports.jobs import prepare_pending_exports, purge_expired_exports
+from crm.insights.refresh import refresh_if_due
 from crm.segments.jobs import refresh_due
 
 logger = logging.getLogger("mutual.worker")
@@ -54,6 +55,16 @@ async def refresh_segments(database: Database, settings: Settings) -> str:
     return f"refreshed {len(done)} segment(s)"
 
 
+async def refresh_insights(database: Database, settings: Settings) -> str:
+    """A full insights refresh once the last one is older than the setting."""
+    report = await refresh_if_due(
+        database, max_age=timedelta(hours=settings.insights_refresh_hours)
+    )
+    if report is None:
+        return "insights are fresh"
+    return f"refreshed insights of {report.customers} customer(s)"
+
+
 async def carry_out_erasures(database: Database, settings: Settings) -> str:
     """Carry out erasure requests whose review window has ended."""
     return f"carried out {await carry_out_due_requests(database)} erasure request(s)"
@@ -68,6 +79,8 @@ async def prepare_exports(database: Database, settings: Settings) -> str:
 
 # The registry: one line per job.
 JOBS: list[Job] = [
+    # Insights first: segment rules may use their scores.
+    Job("insights.refresh", poll_interval, refresh_insights),
     Job("segments.refresh", poll_interval, refresh_segments),
     Job("erasure.carry_out_due", poll_interval, carry_out_erasures),
     Job("exports.prepare", poll_interval, prepare_exports),

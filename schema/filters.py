@@ -13,6 +13,7 @@ from typing import Any
 import strawberry
 from strawberry import UNSET
 
+from schema.consent.inputs import ConsentCondition, PreferencesWhere
 from schema.enums import (
     Channel,
     Direction,
@@ -103,6 +104,7 @@ class FloatFilter:
 @strawberry.input(description="Conditions on a true/false field.")
 class BooleanFilter:
     eq: bool | None = UNSET
+    is_null: bool | None = UNSET
 
 
 @strawberry.input(description="Conditions on tags (exact tag text).")
@@ -191,6 +193,16 @@ class CustomerWhere:
         description="Customers whose current insight measures match (needs "
         "insights:read; financial measures need financials:read). Customers "
         "without insights yet never match.",
+    )
+    consent: ConsentCondition | None = strawberry.field(
+        default=UNSET,
+        description="Customers whose consent for a purpose and channel is (not) "
+        "granted now, defaults applied (needs consents:read).",
+    )
+    preferences: PreferencesWhere | None = strawberry.field(
+        default=UNSET,
+        description="Customers whose contact preferences match (unstated ones are "
+        "null).",
     )
     and_: list[CustomerWhere] | None = strawberry.field(default=UNSET, name="and")
     or_: list[CustomerWhere] | None = strawberry.field(default=UNSET, name="or")

@@ -4,19 +4,24 @@ record; reads are counted in memory and written in bulk, outside the request."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from crm.access import recorder as recorder_module
 from crm.access.models import AccessView
 from crm.access.recorder import AccessRecorder, recorder_for
 from crm.actors import StaffActor
+from crm.audit.models import AuditEvent
+from crm.columns import utcnow
+from crm.customers import service as customer_service
 from crm.ids import to_global_id
 from crm.permissions import StaffRole
 from crm.staff.models import StaffMember
 from tests.client import SYSTEM
+from tests.test_query_counts import statements_of
 
 LOG = """query($first: Int, $after: String) {
   me { accessLog(first: $first, after: $after) {
@@ -273,3 +278,107 @@ async def test_two_processes_flushing_one_day_keep_the_earliest_first_view(api):
         [row] = (await session.scalars(select(AccessView))).all()
     assert row.views == 3
     assert (row.first_seen_at, row.last_seen_at) == (earliest, latest)
+
+
+FIRM_PAGE = """query($n: Int!) { customers(first: $n) { edges { node {
+  id
+  accessLog(first: 3) {
+    totalCount
+    edges { cursor node { kind occurredAt actorKind actorName actorRole views action } }
+    pageInfo { hasNextPage endCursor }
+  }
+} } } }"""
+CUSTOMER_LOG = """query($id: ID!, $after: String) { customer(id: $id) {
+  accessLog(first: 3, after: $after) { edges { cursor node { kind actorName } } }
+} }"""
+MY_LOG = """{ me { accessLog(first: 3) {
+  edges { cursor node { kind occurredAt actorKind actorName actorRole views action } }
+} } }"""
+
+
+async def seed_logs(api, customers: int) -> tuple[list[int], str]:
+    """Customers whose logs hold two staff views, a staff change and then their
+    creation (views and change written in bulk); a manager token."""
+    agent_id, _ = await api.staff("agent")
+    manager_id, manager = await api.staff("manager")
+    start = utcnow() - timedelta(days=10)
+    async with api.db.transaction() as session:
+        ids = []
+        for n in range(customers):
+            customer = await customer_service.create_customer(
+                session, SYSTEM, {"given_name": f"Customer{n:03d}"}
+            )
+            assert customer.id is not None
+            ids.append(customer.id)
+        views = [
+            {
+                "customer_id": customer_id,
+                "actor_kind": "staff",
+                "actor_ref": f"staff:{staff_id}",
+                "actor_label": label,
+                "actor_role": role,
+                "day": (start + timedelta(days=day)).date(),
+                "first_seen_at": start + timedelta(days=day, minutes=n),
+                "last_seen_at": start + timedelta(days=day, minutes=n + 5),
+                "views": day + 2,
+            }
+            for n, customer_id in enumerate(ids)
+            for day, (staff_id, label, role) in enumerate(
+                [(agent_id, "Agent", "agent"), (manager_id, "Manager", "manager")]
+            )
+        ]
+        await session.execute(insert(AccessView), views)
+        changes = [
+            {
+                "occurred_at": start + timedelta(days=3, minutes=n),
+                "actor_kind": "staff",
+                "actor_ref": f"staff:{manager_id}",
+                "actor_label": "Manager",
+                "action": "customer.updated",
+                "entity_type": "Customer",
+                "entity_id": customer_id,
+                "changes": {},
+            }
+            for n, customer_id in enumerate(ids)
+        ]
+        await session.execute(insert(AuditEvent), changes)
+    return ids, manager
+
+
+async def test_a_customer_page_reads_access_logs_in_constant_statements(api):
+    recorder_for(api.db).discard()
+    # Given 20 customers with four log lines each, and a manager
+    ids, manager = await seed_logs(api, 20)
+    # When a small and a large customers page select the log and its count
+    small = await statements_of(api, FIRM_PAGE, {"n": 3}, token=manager)
+    large = await statements_of(api, FIRM_PAGE, {"n": 20}, token=manager)
+    # Then both run the same statements: the page, which customers may be read,
+    # the first lines, their views, their changes, the changers' roles, the counts
+    assert len(small) == len(large) == 7, large
+    # And each log is the one the customer sees, newest first, with the same cursors
+    data = await api.data(FIRM_PAGE, {"n": 20}, token=manager)
+    assert {e["node"]["id"] for e in data["customers"]["edges"]} == {
+        cid(pk) for pk in ids
+    }
+    for pk in ids[:3]:
+        log = next(
+            e["node"]["accessLog"]
+            for e in data["customers"]["edges"]
+            if e["node"]["id"] == cid(pk)
+        )
+        assert log["totalCount"] == 4 and log["pageInfo"]["hasNextPage"] is True
+        mine = (await api.data(MY_LOG, token=api.customer_token(pk)))["me"]["accessLog"]
+        assert log["edges"] == mine["edges"]
+        assert [(e["node"]["kind"], e["node"]["actorRole"]) for e in log["edges"]] == [
+            ("CHANGED", None),
+            ("CHANGED", "MANAGER"),
+            ("VIEWED", "MANAGER"),
+        ]
+        rest = await api.data(
+            CUSTOMER_LOG,
+            {"id": cid(pk), "after": log["pageInfo"]["endCursor"]},
+            token=manager,
+        )
+        assert [e["node"] for e in rest["customer"]["accessLog"]["edges"]] == [
+            {"kind": "VIEWED", "actorName": "Agent"}
+        ]

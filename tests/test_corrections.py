@@ -3,12 +3,16 @@ rest wait for staff review; everything is audited and the customer sees the outc
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from crm.audit.models import AuditEvent, OutboxEvent
+from crm.columns import utcnow
 from crm.corrections.models import ProfileCorrection
+from crm.customers import service as customer_service
 from crm.customers.models import Customer
-from crm.ids import to_global_id
+from crm.ids import parse_global_id, to_global_id
+from tests.client import SYSTEM
+from tests.test_query_counts import statements_of
 
 REQUEST = """
 mutation($input: MyProfileCorrectionRequestInput!) {
@@ -294,3 +298,104 @@ async def test_only_a_signed_in_customer_can_ask(api):
     variables = {"input": {"changes": {"phone": "+1 555 0100"}}}
     assert await api.error_code(REQUEST, variables, token=agent) == "FORBIDDEN"
     assert await api.error_code(REQUEST, variables) == "UNAUTHENTICATED"
+
+
+FIRM_PAGE = """query($n: Int!) { customers(first: $n) { edges { node {
+  id
+  corrections(first: 2) {
+    totalCount
+    edges { cursor node { id status } }
+    pageInfo { hasNextPage endCursor }
+  }
+  pending: corrections(where: {status: {eq: PENDING}}) { nodes { id } }
+} } } }"""
+
+CUSTOMER_CORRECTIONS = """query($id: ID!, $after: String) { customer(id: $id) {
+  corrections(first: 2, after: $after) { edges { cursor node { id } } }
+} }"""
+
+
+async def seed_corrections(api, customers: int) -> list[int]:
+    """Customers with three corrections each (applied, pending, rejected), in bulk."""
+    async with api.db.transaction() as session:
+        ids = []
+        for n in range(customers):
+            customer = await customer_service.create_customer(
+                session, SYSTEM, {"given_name": f"Customer{n:03d}"}
+            )
+            assert customer.id is not None
+            ids.append(customer.id)
+        rows = [
+            {
+                "customer_id": customer_id,
+                "status": status,
+                "changes": {"phone": {"before": None, "after": f"+44 {n}"}},
+                "reason": None,
+                "requested_at": utcnow(),
+            }
+            for customer_id in ids
+            for n, status in enumerate(("applied", "pending", "rejected"))
+        ]
+        await session.execute(insert(ProfileCorrection), rows)
+    return ids
+
+
+async def test_a_customer_page_reads_corrections_in_constant_statements(api):
+    # Given 20 customers with three corrections each, and a reviewer
+    ids = await seed_corrections(api, 20)
+    _, manager = await api.staff("manager")
+    # When a small and a large customers page select corrections, counts and a filter
+    small = await statements_of(api, FIRM_PAGE, {"n": 3}, token=manager)
+    large = await statements_of(api, FIRM_PAGE, {"n": 20}, token=manager)
+    # Then both run the same statements: the page, two first pages, one count
+    assert len(small) == len(large) == 4, large
+    # And every customer gets their own newest-first page with working cursors
+    data = await api.data(FIRM_PAGE, {"n": 20}, token=manager)
+    async with api.db.transaction(write=False) as session:
+        rows = list(
+            await session.scalars(
+                select(ProfileCorrection).order_by(ProfileCorrection.id.desc())
+            )
+        )
+    for edge in data["customers"]["edges"]:
+        node = edge["node"]
+        pk = parse_global_id(node["id"])[1]
+        own = [to_global_id("Correction", r.id) for r in rows if r.customer_id == pk]
+        page = node["corrections"]
+        assert page["totalCount"] == 3
+        assert [e["node"]["id"] for e in page["edges"]] == own[:2]
+        assert page["pageInfo"]["hasNextPage"] is True
+        assert [n["id"] for n in node["pending"]["nodes"]] == [own[1]]
+        rest = await api.data(
+            CUSTOMER_CORRECTIONS,
+            {"id": node["id"], "after": page["pageInfo"]["endCursor"]},
+            token=manager,
+        )
+        assert [e["node"]["id"] for e in rest["customer"]["corrections"]["edges"]] == [
+            own[2]
+        ]
+    listed = {parse_global_id(e["node"]["id"])[1] for e in data["customers"]["edges"]}
+    assert listed == set(ids)
+    # And the customer's own view (paged one at a time) yields the same cursors
+    mine = await api.data(
+        "{ me { corrections(first: 2) { edges { cursor } } } }",
+        token=api.customer_token(ids[0]),
+    )
+    first = next(
+        e["node"]["corrections"]
+        for e in data["customers"]["edges"]
+        if e["node"]["id"] == cid(ids[0])
+    )
+    assert [e["cursor"] for e in mine["me"]["corrections"]["edges"]] == [
+        e["cursor"] for e in first["edges"]
+    ]
+
+
+async def test_corrections_on_a_customer_page_are_null_without_the_review_right(api):
+    await seed_corrections(api, 2)
+    _, analyst = await api.staff("analyst")
+    data = await api.data(FIRM_PAGE, {"n": 2}, token=analyst)
+    assert [e["node"]["corrections"] for e in data["customers"]["edges"]] == [
+        None,
+        None,
+    ]

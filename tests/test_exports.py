@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from crm.audit.models import AuditEvent, OutboxEvent
+from crm.exports import jobs as export_jobs
 from crm.exports import links, sections
 from crm.exports import service as export_service
 from crm.exports.files import _cell
@@ -274,8 +275,8 @@ async def test_a_large_export_is_queued_prepared_by_the_worker_then_downloadable
     assert await api.count(DataExport) == 1
 
     # When the worker runs
-    assert await export_service.prepare_pending_exports(api.db) == 1
-    assert await export_service.prepare_pending_exports(api.db) == 0
+    assert await export_jobs.prepare_pending_exports(api.db) == 1
+    assert await export_jobs.prepare_pending_exports(api.db) == 0
 
     # Then the export is ready in her list, and its link serves the document
     listed = (await api.data(MY_EXPORTS, token=token))["me"]["dataExports"]
@@ -313,7 +314,7 @@ async def test_several_workers_prepare_each_queued_export_exactly_once(
 
     # When three workers run at once
     done = await asyncio.gather(
-        *(export_service.prepare_pending_exports(api.db, limit=5) for _ in range(3))
+        *(export_jobs.prepare_pending_exports(api.db, limit=5) for _ in range(3))
     )
 
     # Then each export was prepared once
@@ -343,7 +344,7 @@ async def test_an_export_that_keeps_failing_is_marked_failed_and_others_proceed(
     monkeypatch.setattr(sections, "PARTS", (*sections.PARTS, Part("flaky", flaky)))
 
     # When the worker runs three times
-    prepared = [await export_service.prepare_pending_exports(api.db) for _ in range(3)]
+    prepared = [await export_jobs.prepare_pending_exports(api.db) for _ in range(3)]
 
     # Then the good export is ready, the broken one failed after three tries
     assert prepared == [1, 0, 0]
@@ -448,7 +449,7 @@ async def test_a_file_past_its_retention_is_deleted_and_its_link_is_gone(api: Ap
         await session.execute(
             update(DataExport).values(expires_at=datetime.now(UTC) - timedelta(hours=1))
         )
-    assert await export_service.purge_expired_exports(api.db) == 1
+    assert await export_jobs.purge_expired_exports(api.db) == 1
 
     # Then the file is deleted, the request stays on record, and the link is gone
     assert await api.count(DataExportFile) == 0
@@ -459,7 +460,7 @@ async def test_a_file_past_its_retention_is_deleted_and_its_link_is_gone(api: Ap
     response = await api.http.get(link)
     assert response.status_code == 410
     assert response.json()["error"]["code"] == "GONE"
-    assert await export_service.purge_expired_exports(api.db) == 0
+    assert await export_jobs.purge_expired_exports(api.db) == 0
 
 
 # --- who may ask ------------------------------------------------------------------

@@ -19,7 +19,10 @@ from sqlalchemy import select
 from crm.audit.models import AuditEvent
 from crm.customers.filters import CUSTOMER_FIELDS, CUSTOMER_SPEC, CustomerOrderField
 from crm.filtering import EntitySpec, FieldSpec, RelationSpec
+from crm.demo import seed_demo
 from crm.ids import to_global_id
+from crm.insights.filters import INSIGHT_FIELDS, INSIGHT_SPEC, ORDER_COLUMNS
+from crm.insights.refresh import refresh_insights
 from crm.interactions.filters import (
     INTERACTION_FIELDS,
     INTERACTION_SPEC,
@@ -37,12 +40,13 @@ ROOTS: dict[str, tuple[str, str, Permission]] = {
     "Customer": ("customers", "CustomerWhere", P.CUSTOMERS_READ),
     "Interaction": ("interactions", "InteractionWhere", P.INTERACTIONS_READ),
 }
-SPECS = [CUSTOMER_SPEC, INTERACTION_SPEC]
+# Every filter vocabulary; those without a list root are reached through relations.
+SPECS = [CUSTOMER_SPEC, INTERACTION_SPEC, INSIGHT_SPEC]
 
 
 def camel(name: str) -> str:
     head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 # --- filters, built from the vocabularies ------------------------------------------
@@ -81,7 +85,14 @@ class Case:
 def _matching(entry: FieldSpec | RelationSpec) -> dict[str, Any]:
     """A condition that every row holding a value for `entry` meets."""
     if isinstance(entry, RelationSpec):
-        any_row = {"id": {"isNull": False}}
+        target = entry.target()
+        # A field every related row holds: the ID, or the first one anyone may read.
+        name = (
+            "id"
+            if "id" in target.fields
+            else next(n for n, f in target.fields.items() if f.permission is None)
+        )
+        any_row = {camel(name): {"isNull": False}}
         return {"some": any_row} if entry.many else any_row
     if entry.kind == "tags":
         return {"isEmpty": False}
@@ -106,7 +117,7 @@ def filter_cases() -> list[Case]:
                 tail = tuple(Step(q) for q in quantifier)
             else:
                 tail = ()
-            cases += [
+            direct = [
                 Case(f"{spec.name}.{name}", spec.name, (here, *tail), condition),
                 Case(
                     f"{spec.name}.or.{name}",
@@ -121,10 +132,12 @@ def filter_cases() -> list[Case]:
                     {"not": condition},
                 ),
             ]
+            if spec.name in ROOTS:
+                cases += direct
             # From the other entity, through each relation leading here.
             for other in SPECS:
                 for rel_name, rel in other.relations.items():
-                    if rel.target() is not spec:
+                    if rel.target() is not spec or other.name not in ROOTS:
                         continue
                     via = [Step(camel(rel_name), rel.permission)]
                     if rel.many:
@@ -158,20 +171,44 @@ def test_the_guarded_filters_are_the_ones_the_rules_name():
         "Interaction.body": P.INTERNAL_NOTES_READ,
         "Interaction.costToServe": P.FINANCIALS_READ,
         "Interaction.customer": P.CUSTOMERS_READ,
+        "Customer.insights": P.INSIGHTS_READ,
+        **{
+            f"CustomerInsights.{name}": P.FINANCIALS_READ
+            for name in (
+                "monetary",
+                "revenueLifetime",
+                "revenue12m",
+                "costToServe12m",
+                "marginLifetime",
+                "margin12m",
+                "predictedValue",
+                "predictedValuePercentile",
+                "profitability",
+                "strategicValue",
+                "valueGroup",
+                "lowValue",
+            )
+        },
     }
 
 
-def test_orderings_only_use_fields_without_a_read_right():
-    # Sorting by a field reveals it as surely as filtering does. No ordering checks
-    # a right today, so none may use a guarded field: one that does needs the
-    # same require_field_permission as filters, and a case here.
+def test_orderings_check_the_right_to_read_what_they_sort_by():
+    # Sorting by a field reveals it as surely as filtering does: an ordering over
+    # the entity's own columns may use only unguarded fields; one over an insight
+    # measure needs the rights that filtering by that measure needs (checked in
+    # customer_order, exercised in tests/test_insights_access.py).
     for order_fields, fields in (
         (CustomerOrderField, CUSTOMER_FIELDS),
         (InteractionOrderField, INTERACTION_FIELDS),
     ):
         for order in order_fields:
-            assert order.value in fields, order
-            assert fields[order.value].permission is None, order
+            if order.value in fields:
+                assert fields[order.value].permission is None, order
+                continue
+            assert order_fields is CustomerOrderField, order
+            _, _, financial, _ = ORDER_COLUMNS[order.value]
+            needs = INSIGHT_FIELDS[order.value].permission
+            assert needs == (P.FINANCIALS_READ if financial else None), order
 
 
 def distinct_callers() -> list[Caller]:
@@ -203,6 +240,17 @@ async def field_rights_world(api: Api) -> None:
         currency="EUR",
         visibility="internal",
     )
+    await api.interaction(
+        customer,
+        kind="purchase",
+        channel="web",
+        amount=Decimal("40"),
+        currency="EUR",
+        visibility="shared",
+    )
+    # A base large enough for the models to fit, so every measure has values.
+    await seed_demo(api.db, customers=80, seed=7)
+    await refresh_insights(api.db)
 
 
 async def test_filters_on_fields_the_caller_may_not_read_are_forbidden_and_tell_nothing(

@@ -3,6 +3,8 @@ configuration by admins; strategic value by those allowed to set it."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import insert, select
 
 from crm.audit.models import AuditEvent
@@ -339,3 +341,34 @@ async def test_a_customers_page_with_insights_runs_as_many_statements_at_any_siz
     small = await statements_of(api, query, {"n": 3}, token=analyst)
     large = await statements_of(api, query, {"n": 25}, token=analyst)
     assert len(small) == len(large)
+
+
+async def test_a_data_export_holds_the_published_insights_with_the_same_figures(
+    api: Api,
+):
+    # Given a refreshed base and a firm that publishes the spend summary only
+    ids = await build_base(api)
+    await refresh_insights(api.db)
+    _, admin = await api.staff("admin")
+    assert (await publish(api, admin, "SPEND_SUMMARY"))["errors"] == []
+    customer = api.customer_token(ids[4])
+
+    # When the customer exports their data
+    body = await api.data(
+        """mutation { myDataExport(input: {format: JSON}) { json errors { code } } }""",
+        token=customer,
+    )
+    document = body["myDataExport"]["json"]
+
+    # Then it holds the published kind with the numbers me.insights shows, nothing else
+    mine = (await api.data(ME, token=customer))["me"]["insights"]
+    [record] = document["sections"]["insights"]
+    assert record["kind"] == "spend_summary"
+    assert record["title"] == "Your spend_summary"
+    assert record["purchases"] == mine["spendSummary"]["purchases"]
+    assert Decimal(record["spend_12m"]) == Decimal(
+        mine["spendSummary"]["spend12m"]["amount"]
+    )
+    text = str(document).lower()
+    for confidential in ("profitability", "strategic", "value_group", "p_alive"):
+        assert confidential not in text

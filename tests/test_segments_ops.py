@@ -22,6 +22,9 @@ from crm.columns import utcnow
 from crm.db import Database
 from crm.demo import segments as demo_segments
 from crm.ids import to_global_id
+from crm.insights.models import CustomerInsight
+from crm.insights.refresh import refresh_insights
+from crm.insights.service import set_strategic_value
 from crm.segments import service
 from crm.segments.builtins import BUILTINS
 from crm.segments.jobs import refresh_many
@@ -175,7 +178,7 @@ async def test_the_worker_refreshes_only_due_segments_and_survives_failing_jobs(
     with caplog.at_level(logging.INFO, logger="mutual.worker"):
         outcome = await run_worker(api.db, settings, once=True, jobs=jobs)
     # then the failing job is logged and the refresh still ran
-    assert outcome == {"broken": False, "segments.refresh": True}
+    assert outcome == {"broken": False, **{job.name: True for job in JOBS}}
     assert ran == ["broken"]
     assert "broken failed; retrying next round" in caplog.text
     assert "segments.refresh: refreshed 1 segment(s)" in caplog.text
@@ -223,14 +226,45 @@ async def test_the_demo_seed_creates_and_refreshes_the_builtin_segments(api: Api
                     "occurred_at": utcnow() - timedelta(days=days),
                 },
             )
-    await api.customer(display_name="Strategic", tags=["strategic"])
+    strategic = await api.customer(display_name="Strategic", tags=["strategic"])
     await api.customer(display_name="Nobody")
+    # The built-in rules are over insight scores: a refresh first, and a strategic
+    # value set by staff, as the demo does.
+    await refresh_insights(api.db)
+    async with api.db.transaction() as session:
+        await set_strategic_value(
+            session, SYSTEM, strategic, value=5, reason="Key reference account"
+        )
     await demo_segments.seed(api.db, seed=7)
     async with api.db.transaction(write=False) as session:
-        found = dict(
-            (await session.execute(select(Segment.builtin_key, Segment.size))).all()
-        )
-    assert found == {"profitable": 1, "loyal": 1, "strategic": 2}
+        found = {
+            key: set(
+                (
+                    await session.scalars(
+                        select(SegmentMembership.customer_id)
+                        .join(Segment, col(Segment.id) == SegmentMembership.segment_id)
+                        .where(col(Segment.builtin_key) == key)
+                    )
+                ).all()
+            )
+            for key in ("profitable", "loyal", "strategic")
+        }
+        scores = {
+            row.customer_id: row
+            for row in (await session.scalars(select(CustomerInsight))).all()
+        }
+
+    def scored(column: str) -> set[int]:
+        return {c for c, row in scores.items() if (getattr(row, column) or 0) >= 4}
+
+    # Each built-in holds exactly the customers its score puts there
+    assert (
+        found["profitable"] == scored("profitability_score")
+        and big in found["profitable"]
+    )
+    assert found["loyal"] == scored("loyalty_score")
+    assert found["strategic"] == scored("strategic_score")
+    assert strategic in found["strategic"]
 
 
 # --- concurrency ----------------------------------------------------------------------

@@ -8,21 +8,25 @@ customer's own actions are theirs to know already. Never an email address.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, String, cast, literal, select, union_all
+from sqlalchemy import Select, String, cast, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.access.models import AccessView
 from crm.actors import Actor
 from crm.audit.models import AuditEvent
+from crm.customers import repository as customer_repository
 from crm.customers import service as customer_service
+from crm.customers.models import Customer
+from crm.errors import NotFound
 from crm.me import service as me_service
-from crm.pagination import Page, PageRequest, SortKey, paginate
+from crm.pagination import Page, PageRequest, SortKey, encode_cursor, paginate
 from crm.permissions import Permission
 from crm.policy import require
 from crm.staff.models import StaffMember
@@ -64,33 +68,39 @@ class AccessLog:
     count_statement: Select[Any]
 
 
-def _entries(customer_id: int) -> Any:
+def _entries(customer_ids: Any) -> Any:
+    """Every log line of these customers (a list, or a subquery of their IDs)."""
     views: Any = select(
         (literal("v") + cast(AccessView.id, String)).label("ref"),
         col(AccessView.last_seen_at).label("at"),
-    ).where(col(AccessView.customer_id) == customer_id)
+        col(AccessView.customer_id).label("customer_id"),
+    ).where(col(AccessView.customer_id).in_(customer_ids))
     changes: Any = select(
         (literal("a") + cast(AuditEvent.id, String)).label("ref"),
         col(AuditEvent.occurred_at).label("at"),
+        col(AuditEvent.entity_id).label("customer_id"),
     ).where(
         col(AuditEvent.entity_type) == "Customer",
-        col(AuditEvent.entity_id) == customer_id,
+        col(AuditEvent.entity_id).in_(customer_ids),
         col(AuditEvent.actor_kind).in_(FIRM_ACTOR_KINDS),
     )
     return union_all(views, changes).subquery("access_entry")
+
+
+def _order(entries: Any) -> list[SortKey]:
+    return [
+        SortKey(entries.c.at, "datetime", descending=True),
+        SortKey(entries.c.ref, "str", descending=True),
+    ]
 
 
 async def access_log(
     session: AsyncSession, customer_id: int, page: PageRequest
 ) -> AccessLog:
     """The log of one customer, newest first (callers check who may read it)."""
-    entries = _entries(customer_id)
+    entries = _entries([customer_id])
     stmt = select(entries.c.ref)
-    keys = [
-        SortKey(entries.c.at, "datetime", descending=True),
-        SortKey(entries.c.ref, "str", descending=True),
-    ]
-    refs = await paginate(session, stmt, keys, page)
+    refs = await paginate(session, stmt, _order(entries), page)
     items = await _details(session, refs.items)
     return AccessLog(
         page=Page(
@@ -101,6 +111,82 @@ async def access_log(
         ),
         count_statement=stmt,
     )
+
+
+def _visible(actor: Actor) -> Select[Any]:
+    """The IDs of the customers whose logs `actor` may read."""
+    require(actor, Permission.AUDIT_READ)
+    return customer_repository.customers(actor).with_only_columns(col(Customer.id))
+
+
+async def first_pages_by_customer(
+    session: AsyncSession, actor: Actor, customer_ids: Sequence[int], *, size: int
+) -> dict[int, Page[AccessEntry] | NotFound]:
+    """The first page of many customers' logs, as `customer_access_log` pages each
+    (same order and cursors), in a fixed number of statements; a customer `actor`
+    may not see is NOT_FOUND, as there."""
+    wanted = list(set(customer_ids))
+    visible = set(
+        await session.scalars(_visible(actor).where(col(Customer.id).in_(wanted)))
+    )
+    grouped: dict[int, list[tuple[str, datetime]]] = {i: [] for i in visible}
+    if visible:
+        for customer_id, ref, at in await _first_refs(session, list(visible), size):
+            grouped[customer_id].append((ref, at))
+    shown = [ref for lines in grouped.values() for ref, _ in lines[:size]]
+    items = await _details(session, shown)
+    pages: dict[int, Page[AccessEntry] | NotFound] = {}
+    for customer_id in customer_ids:
+        if customer_id not in visible:
+            pages[customer_id] = NotFound("No customer with that ID.", field="id")
+            continue
+        lines = grouped[customer_id]
+        pages[customer_id] = Page(
+            [items[ref] for ref, _ in lines[:size]],
+            [encode_cursor([at, ref]) for ref, at in lines[:size]],
+            has_next_page=len(lines) > size,
+            has_previous_page=False,
+        )
+    return pages
+
+
+async def _first_refs(
+    session: AsyncSession, customer_ids: list[int], size: int
+) -> list[Any]:
+    """(customer ID, ref, at) of the first `size` + 1 lines of each log."""
+    entries = _entries(customer_ids)
+    keys = _order(entries)
+    position = (
+        func.row_number()
+        .over(
+            partition_by=entries.c.customer_id,
+            order_by=[k.column.desc() for k in keys],
+        )
+        .label("position")
+    )
+    ranked = select(
+        entries.c.customer_id, entries.c.ref, entries.c.at, position
+    ).subquery()
+    result = await session.execute(
+        select(ranked.c.customer_id, ranked.c.ref, ranked.c.at)
+        .where(ranked.c.position <= size + 1)
+        .order_by(ranked.c.customer_id, ranked.c.position)
+    )
+    return list(result.all())
+
+
+async def counts_by_customer(
+    session: AsyncSession, actor: Actor, customer_ids: Sequence[int]
+) -> dict[int, int]:
+    """How many lines each of many customers' logs holds, in one GROUP BY (a
+    customer `actor` may not see counts none)."""
+    visible = _visible(actor).where(col(Customer.id).in_(list(set(customer_ids))))
+    entries = _entries(visible)
+    rows = await session.execute(
+        select(entries.c.customer_id, func.count()).group_by(entries.c.customer_id)
+    )
+    found = {int(cid): int(n) for cid, n in rows}
+    return {cid: found.get(cid, 0) for cid in customer_ids}
 
 
 async def _details(session: AsyncSession, refs: list[str]) -> dict[str, AccessEntry]:

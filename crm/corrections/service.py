@@ -13,12 +13,13 @@ customer would reveal that another customer uses it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from crm import events
@@ -33,7 +34,7 @@ from crm.errors import FieldError, NotFound, ValidationFailed
 from crm.filtering import compile_where
 from crm.me import policies as me_policies
 from crm.me import service as me_service
-from crm.pagination import Page, PageRequest, paginate
+from crm.pagination import Page, PageRequest, encode_cursor, paginate
 from crm.permissions import Permission
 from crm.policy import require
 from crm.validation import Errors, clean_text
@@ -312,14 +313,83 @@ async def list_corrections(
     customer_id: int | None = None,
 ) -> CorrectionList:
     """Corrections for review, newest first."""
-    require(actor, Permission.CORRECTIONS_REVIEW)
-    stmt = select(ProfileCorrection).where(
-        _scope(actor), compile_where(CORRECTION_SPEC, where, actor)
-    )
+    stmt = _reviewable(actor, where)
     if customer_id is not None:
         stmt = stmt.where(col(ProfileCorrection.customer_id) == customer_id)
     result = await paginate(session, stmt, correction_order(), page)
     return CorrectionList(page=result, count_statement=stmt)
+
+
+def _reviewable(actor: Actor, where: Mapping[str, Any] | None) -> Select[Any]:
+    require(actor, Permission.CORRECTIONS_REVIEW)
+    return select(ProfileCorrection).where(
+        _scope(actor), compile_where(CORRECTION_SPEC, where, actor)
+    )
+
+
+async def first_pages_by_customer(
+    session: AsyncSession,
+    actor: Actor,
+    customer_ids: Sequence[int],
+    *,
+    size: int,
+    where: Mapping[str, Any] | None = None,
+) -> dict[int, Page[ProfileCorrection]]:
+    """The first page of many customers' corrections in one statement, as
+    `list_corrections` pages each (newest first, same cursors)."""
+    keys = correction_order()
+    customer_id = col(ProfileCorrection.customer_id)
+    position = (
+        func.row_number()
+        .over(
+            partition_by=customer_id,
+            order_by=[k.column.desc() if k.descending else k.column for k in keys],
+        )
+        .label("position")
+    )
+    inner = (
+        _reviewable(actor, where)
+        .where(customer_id.in_(list(set(customer_ids))))
+        .add_columns(position)
+        .subquery()
+    )
+    row = aliased(ProfileCorrection, inner)
+    stmt = (
+        select(row)
+        .where(inner.c.position <= size + 1)
+        .order_by(inner.c.customer_id, inner.c.position)
+    )
+    grouped: dict[int, list[ProfileCorrection]] = {cid: [] for cid in customer_ids}
+    for correction in await session.scalars(stmt):
+        grouped[correction.customer_id].append(correction)
+    return {
+        cid: Page(
+            items[:size],
+            [encode_cursor([c.id]) for c in items[:size]],
+            has_next_page=len(items) > size,
+            has_previous_page=False,
+        )
+        for cid, items in grouped.items()
+    }
+
+
+async def counts_by_customer(
+    session: AsyncSession,
+    actor: Actor,
+    customer_ids: Sequence[int],
+    *,
+    where: Mapping[str, Any] | None = None,
+) -> dict[int, int]:
+    """How many (matching) corrections each customer has, in one GROUP BY."""
+    customer_id = col(ProfileCorrection.customer_id)
+    stmt = (
+        _reviewable(actor, where)
+        .with_only_columns(customer_id, func.count())
+        .where(customer_id.in_(list(set(customer_ids))))
+        .group_by(customer_id)
+    )
+    found = {int(cid): int(n) for cid, n in await session.execute(stmt)}
+    return {cid: found.get(cid, 0) for cid in customer_ids}
 
 
 async def my_corrections(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from crm.actors import Actor
+from crm.consent.filters import CONSENT_FILTERS
 from crm.customers.models import Customer, LifecycleStage
 from crm.errors import Forbidden
 from crm.filtering import EntitySpec, FieldSpec, RelationSpec
@@ -91,6 +92,8 @@ CUSTOMER_SPEC = EntitySpec(
             permission=Permission.INSIGHTS_READ,
         ),
     },
+    # Consent (needs consents:read) and contact preferences (crm.consent).
+    custom=CONSENT_FILTERS,
 )
 
 

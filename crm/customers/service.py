@@ -206,7 +206,7 @@ async def list_customers(
     if not mentions_archived(where):
         stmt = stmt.where(Customer.archived_at.is_(None))  # type: ignore[union-attr]
     keys: list[SortKey] = customer_order(
-        order or CustomerOrderField.CREATED_AT, descending
+        order or CustomerOrderField.CREATED_AT, descending, actor
     )
     plan = await plan_search(session, search) if search else None
     if plan is not None:

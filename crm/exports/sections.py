@@ -28,6 +28,8 @@ from crm.corrections.models import ProfileCorrection
 from crm.customers.models import Customer
 from crm.events import jsonable
 from crm.ids import to_global_id
+from crm.insights import export as insight_export
+from crm.insights.export import INSIGHT_COLUMNS
 from crm.interactions.models import Interaction, Visibility
 from crm.pagination import MAX_PAGE_SIZE, page_request
 from crm.segments import export as segment_export
@@ -239,6 +241,7 @@ PARTS: tuple[Part, ...] = (
     ),
     Part("corrections", corrections, {"corrections": CORRECTION_COLUMNS}),
     Part("access", access_log, {"access_log": ACCESS_COLUMNS}),
+    Part("insights", insight_export.customer_export, {"insights": INSIGHT_COLUMNS}),
     Part("segments", segment_export.customer_export, {"segments": SEGMENT_COLUMNS}),
 )
 

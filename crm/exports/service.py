@@ -1,5 +1,6 @@
 """Data exports: a customer (or staff, for a request made by phone) asks for a copy
-of the customer's data; small ones are built at once, large ones by the worker.
+of the customer's data; small ones are built at once, large ones by the worker
+(crm/exports/jobs.py).
 
 The file is kept in the database (any API worker can serve it) for RETENTION,
 then deleted; the request row stays on record. Downloads go through short-lived
@@ -10,22 +11,20 @@ customer's record, so the customer's access log shows it.
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm import events
-from crm.actors import Actor, CustomerActor, SystemActor
+from crm.actors import Actor, CustomerActor
 from crm.audit.models import AuditEvent
 from crm.columns import utcnow
 from crm.customers import service as customer_service
 from crm.customers.models import Customer
-from crm.db import Database
 from crm.errors import DomainError, Forbidden, NotFound
 from crm.exports.files import ExportFile, encode
 from crm.exports.models import DataExport, DataExportFile, ExportFormat, ExportStatus
@@ -38,8 +37,6 @@ from crm.permissions import Permission
 from crm.policy import require
 from crm.validation import Errors, clean_enum, clean_text
 
-logger = logging.getLogger("mutual.exports")
-
 # Built in the request when the customer's records are estimated at no more than
 # this (shared interactions plus audit events on the record: the parts that grow).
 SYNC_RECORD_LIMIT = 1_000
@@ -49,10 +46,6 @@ INLINE_MAX_BYTES = 256 * 1024
 RETENTION = timedelta(hours=72)
 # Export requests a customer may make in 24 hours (staff requests are not counted).
 MAX_REQUESTS_PER_DAY = 5
-# Tries of the worker before an export is marked FAILED.
-MAX_ATTEMPTS = 3
-# A claim older than this is taken to be a crashed worker's, and claimed again.
-CLAIM_TIMEOUT = timedelta(minutes=15)
 # What a staff member needs to take a request: the export holds all of these.
 STAFF_READS = (
     Permission.CUSTOMERS_READ,
@@ -63,7 +56,6 @@ STAFF_READS = (
     Permission.AUDIT_READ,
 )
 UNFINISHED = (ExportStatus.PENDING.value, ExportStatus.PROCESSING.value)
-WORKER = SystemActor(name="exports")
 
 
 class ExportGone(DomainError):
@@ -186,7 +178,7 @@ async def _request(
             customer_ref=to_global_id("Customer", customer_id),
             generated_at=now,
         )
-        _store(session, export, file, built.record_count, now)
+        store_file(session, export, file, built.record_count, now)
         if fmt is ExportFormat.JSON and len(file.content) <= INLINE_MAX_BYTES:
             document = body
     await session.flush()
@@ -249,13 +241,14 @@ async def estimate_records(session: AsyncSession, customer_id: int) -> int:
     return int((await session.execute(select(interactions + audit))).scalar_one())
 
 
-def _store(
+def store_file(
     session: AsyncSession,
     export: DataExport,
     file: ExportFile,
     record_count: int,
     now: datetime,
 ) -> None:
+    """Keep a built file for `export` and mark the export READY until RETENTION."""
     assert export.id is not None
     session.add(
         DataExportFile(
@@ -356,172 +349,3 @@ async def open_download(
         changes=events.diff({}, {"data_export": export_ref(export_id)}),
     )
     return Download(export=export, file=file)
-
-
-# --- background -----------------------------------------------------------------
-
-
-def _claimable(now: datetime) -> Any:
-    return and_(
-        col(DataExport.attempts) < MAX_ATTEMPTS,
-        or_(
-            col(DataExport.status) == ExportStatus.PENDING.value,
-            and_(
-                col(DataExport.status) == ExportStatus.PROCESSING.value,
-                col(DataExport.claimed_at) < now - CLAIM_TIMEOUT,
-            ),
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class _Claim:
-    export_id: int
-    customer_id: int
-    fmt: ExportFormat
-    attempt: int
-
-
-async def _claim_one(database: Database, tried: set[int]) -> _Claim | None:
-    """Take the oldest claimable export not `tried` in this round: FOR UPDATE SKIP
-    LOCKED on PostgreSQL (other workers pass over it), one UPDATE under the write
-    lock on SQLite."""
-    now = utcnow()
-    pick = (
-        select(col(DataExport.id))
-        .where(_claimable(now), col(DataExport.id).not_in(tried))
-        .order_by(col(DataExport.id))
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    async with database.transaction() as session:
-        row = (
-            await session.execute(
-                update(DataExport)
-                .where(col(DataExport.id) == pick, _claimable(now))
-                .values(
-                    status=ExportStatus.PROCESSING.value,
-                    claimed_at=now,
-                    attempts=col(DataExport.attempts) + 1,
-                )
-                .returning(
-                    col(DataExport.id),
-                    col(DataExport.customer_id),
-                    col(DataExport.format),
-                    col(DataExport.attempts),
-                )
-            )
-        ).first()
-    if row is None:
-        return None
-    export_id, customer_id, fmt, attempt = row
-    assert export_id is not None
-    return _Claim(export_id, customer_id, ExportFormat(fmt), attempt)
-
-
-def _still_ours(claim: _Claim) -> Any:
-    return and_(
-        col(DataExport.id) == claim.export_id,
-        col(DataExport.status) == ExportStatus.PROCESSING.value,
-        col(DataExport.attempts) == claim.attempt,
-    )
-
-
-async def _prepare(database: Database, claim: _Claim) -> bool:
-    now = utcnow()
-    async with database.transaction(write=False) as session:
-        built = await build_document(session, claim.customer_id)
-    file, _ = encode(
-        built,
-        claim.fmt,
-        customer_ref=to_global_id("Customer", claim.customer_id),
-        generated_at=now,
-    )
-    async with database.transaction() as session:
-        export = (
-            await session.scalars(select(DataExport).where(_still_ours(claim)))
-        ).first()
-        if export is None:  # reclaimed after a timeout: the other worker finishes
-            return False
-        _store(session, export, file, built.record_count, now)
-        await session.flush()
-        await events.record(
-            session,
-            WORKER,
-            action="customer.data_export_ready",
-            entity_type="Customer",
-            entity_id=claim.customer_id,
-            changes=events.diff({}, {"data_export": export_ref(claim.export_id)}),
-            # For the messaging system: tell the customer where to fetch it.
-            payload={
-                "data_export": export_ref(claim.export_id),
-                "customer": to_global_id("Customer", claim.customer_id),
-                "format": claim.fmt.value,
-                "expires_at": export.expires_at,
-            },
-        )
-    return True
-
-
-async def _give_up_or_retry(database: Database, claim: _Claim, error: str) -> None:
-    status = (
-        ExportStatus.FAILED if claim.attempt >= MAX_ATTEMPTS else ExportStatus.PENDING
-    )
-    async with database.transaction() as session:
-        await session.execute(
-            update(DataExport)
-            .where(_still_ours(claim))
-            .values(status=status.value, claimed_at=None, error=error[:500])
-        )
-
-
-async def prepare_pending_exports(database: Database, *, limit: int = 10) -> int:
-    """Prepare up to `limit` queued exports, one claim at a time; returns how many
-    became ready. Safe to run in several workers at once."""
-    prepared = 0
-    # A failed export is tried again next round, not at once.
-    tried: set[int] = set()
-    for _ in range(limit):
-        claim = await _claim_one(database, tried)
-        if claim is None:
-            break
-        tried.add(claim.export_id)
-        try:
-            prepared += await _prepare(database, claim)
-        except Exception as exc:  # one bad export must not stop the others
-            logger.exception("data export %s failed", claim.export_id)
-            await _give_up_or_retry(database, claim, type(exc).__name__)
-    return prepared
-
-
-async def purge_expired_exports(database: Database) -> int:
-    """Delete the files of exports past their time (the requests stay, EXPIRED) and
-    fail exports whose worker died on the last try; returns the files deleted."""
-    now = utcnow()
-    expired = select(col(DataExport.id)).where(
-        col(DataExport.status) == ExportStatus.READY.value,
-        col(DataExport.expires_at) <= now,
-    )
-    async with database.transaction() as session:
-        deleted = await session.execute(
-            delete(DataExportFile).where(col(DataExportFile.export_id).in_(expired))
-        )
-        await session.execute(
-            update(DataExport)
-            .where(
-                col(DataExport.status) == ExportStatus.READY.value,
-                col(DataExport.expires_at) <= now,
-            )
-            .values(status=ExportStatus.EXPIRED.value)
-        )
-        await session.execute(
-            update(DataExport)
-            .where(
-                col(DataExport.status) == ExportStatus.PROCESSING.value,
-                col(DataExport.attempts) >= MAX_ATTEMPTS,
-                col(DataExport.claimed_at) < now - CLAIM_TIMEOUT,
-            )
-            .values(status=ExportStatus.FAILED.value, error="worker timed out")
-        )
-    return int(getattr(deleted, "rowcount", 0) or 0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -84,6 +84,19 @@ async def refresh_insights(
         return await refresh_in_session(
             session, database.dialect, progress=progress, as_of=as_of
         )
+
+
+async def refresh_if_due(
+    database: Database, *, max_age: timedelta
+) -> RefreshReport | None:
+    """A full refresh when the last one is older than `max_age` (or there is none);
+    None when it is not due. The check runs in the refresh's own write transaction,
+    so two workers never both refresh (on SQLite the writer lock orders them)."""
+    async with database.transaction() as session:
+        last = await _last_fit(session)
+        if last is not None and utcnow() - last.fitted_at < max_age:
+            return None
+        return await refresh_in_session(session, database.dialect)
 
 
 async def refresh_in_session(

@@ -18,8 +18,6 @@ from crm.actors import Actor
 from crm.segments import service
 from crm.segments.models import Segment, SegmentKind
 
-SPEND_365 = {"kinds": ["purchase", "refund"], "within_days": 365}
-
 
 @dataclass(frozen=True)
 class Builtin:
@@ -29,53 +27,33 @@ class Builtin:
     rule: dict[str, Any]
 
 
+def _score_at_least(measure: str, score: int) -> dict[str, Any]:
+    return {"insights": {measure: {"gte": score}}}
+
+
+# Over the competence-based scores of the insights refresh (1-5 each, see
+# docs/insights.md); a customer without insights yet is in none of them.
 BUILTINS = (
     Builtin(
         key="profitable",
         name="Profitable customers",
-        description="Net spend (purchases less refunds) of 500 or more in the last "
-        "365 days.",
-        rule={"activity": {**SPEND_365, "amount": {"gte": "500"}}},
+        description="Profitability score 4 or 5: margin (revenue net of refunds, "
+        "less cost to serve) over the last 12 months in the top two fifths.",
+        rule=_score_at_least("profitability", 4),
     ),
     Builtin(
         key="loyal",
         name="Loyal customers",
-        description="Bought at least three times in the last 365 days and were in "
-        "touch (a purchase, visit, support contact or feedback) in the last 90.",
-        rule={
-            "and": [
-                {
-                    "activity": {
-                        "kinds": ["purchase"],
-                        "within_days": 365,
-                        "count": {"gte": 3},
-                    }
-                },
-                {
-                    "activity": {
-                        "kinds": ["feedback", "purchase", "support", "visit"],
-                        "within_days": 90,
-                    }
-                },
-            ]
-        },
+        description="Loyalty score 4 or 5: long tenure, repeat purchases and a high "
+        "probability of still being active.",
+        rule=_score_at_least("loyalty", 4),
     ),
     Builtin(
         key="strategic",
         name="Strategic customers",
-        description="Tagged 'strategic' by the firm, or companies with a net spend "
-        "of 1,000 or more in the last 365 days.",
-        rule={
-            "or": [
-                {"tags": {"has": "strategic"}},
-                {
-                    "and": [
-                        {"company": {"is_null": False}},
-                        {"activity": {**SPEND_365, "amount": {"gte": "1000"}}},
-                    ]
-                },
-            ]
-        },
+        description="Strategic value 4 or 5: set by staff with a reason, otherwise "
+        "from predicted lifetime value.",
+        rule=_score_at_least("strategic_value", 4),
     ),
 )
 

@@ -9,11 +9,11 @@ import strawberry
 from crm.access import service as access
 from crm.corrections import service as corrections
 from crm.customers.models import Customer as CustomerModel
-from crm.pagination import count
 from crm.permissions import Permission
 from schema.context import Info
 from schema.relay import Connection, connection, page_args
 from schema.scalars import plain
+from schema.selfservice import loaders
 from schema.selfservice.inputs import CorrectionWhere
 from schema.selfservice.types import AccessLogEntry, Correction
 
@@ -40,21 +40,30 @@ class CustomerSelfServiceFields:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Correction] | None:
-        if not info.context.actor.can(Permission.CORRECTIONS_REVIEW):
+        ctx = info.context
+        if not ctx.actor.can(Permission.CORRECTIONS_REVIEW):
             return None
-        session = info.context.session
-        listed = await corrections.list_corrections(
-            session,
-            info.context.actor,
-            page=page_args(first, after, None, None),
-            where=plain(where) if where is not None else None,
-            customer_id=self.model_.id,
-        )
-        return connection(
-            listed.page,
-            Correction.from_model,
-            lambda: count(session, listed.count_statement),
-        )
+        assert self.model_.id is not None
+        customer_id = self.model_.id
+        page = page_args(first, after, None, None)
+        where_doc = plain(where) if where is not None else None
+
+        async def total() -> int:
+            return await loaders.correction_counts(info, where_doc).load(customer_id)
+
+        if page.after is None:
+            loader = loaders.correction_pages(info, page.size, where_doc)
+            result = await loader.load(customer_id)
+        else:
+            listed = await corrections.list_corrections(
+                ctx.session,
+                ctx.actor,
+                page=page,
+                where=where_doc,
+                customer_id=customer_id,
+            )
+            result = listed.page
+        return connection(result, Correction.from_model, total)
 
     @strawberry.field(
         description="Who at the firm read or changed this customer, newest first "
@@ -66,16 +75,21 @@ class CustomerSelfServiceFields:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[AccessLogEntry] | None:
-        if not info.context.actor.can(Permission.AUDIT_READ):
+        ctx = info.context
+        if not ctx.actor.can(Permission.AUDIT_READ):
             return None
         assert self.model_.id is not None
-        session = info.context.session
-        log = await access.customer_access_log(
-            session,
-            info.context.actor,
-            self.model_.id,
-            page=page_args(first, after, None, None),
-        )
-        return connection(
-            log.page, AccessLogEntry.of, lambda: count(session, log.count_statement)
-        )
+        customer_id = self.model_.id
+        page = page_args(first, after, None, None)
+
+        async def total() -> int:
+            return await loaders.access_counts(info).load(customer_id)
+
+        if page.after is None:
+            result = await loaders.access_pages(info, page.size).load(customer_id)
+        else:
+            log = await access.customer_access_log(
+                ctx.session, ctx.actor, customer_id, page=page
+            )
+            result = log.page
+        return connection(result, AccessLogEntry.of, total)
