@@ -24,8 +24,11 @@ from graphql import (
     GraphQLUnionType,
     get_named_type,
 )
+from sqlalchemy import select
 
 from crm.ids import to_global_id
+from crm.insights.refresh import refresh_insights
+from crm.interactions.models import Interaction
 from schema import schema
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -42,12 +45,13 @@ PAGE_ARGS = {
 
 
 def selection(type_: Any, path: tuple[str, ...] = ()) -> str:
-    """Every field reachable from `type_` (a type on the path is not entered again,
-    so recursive types end); '' for a leaf."""
+    """Every field reachable from `type_` (a type is entered at most twice on a
+    path, so recursive types end: an interaction's answers are interactions);
+    '' for a leaf."""
     named = get_named_type(type_)
     if isinstance(named, GraphQLScalarType | GraphQLEnumType):
         return ""
-    if named.name in path:
+    if path.count(named.name) >= 2:
         return ""
     here = (*path, named.name)
     if isinstance(named, GraphQLUnionType):
@@ -60,7 +64,7 @@ def selection(type_: Any, path: tuple[str, ...] = ()) -> str:
             a for a, arg in spec.args.items() if isinstance(arg.type, GraphQLNonNull)
         ]
         assert not required, f"{named.name}.{name} needs {required}: extend the walk"
-        if get_named_type(spec.type).name in here:
+        if here.count(get_named_type(spec.type).name) >= 2:
             continue
         arguments = ""
         if named.name == "Me" and name == "interactions":
@@ -218,7 +222,135 @@ async def build(api) -> World:
         world.b_ids.append(to_global_id("Interaction", pk))
         world.forbidden_text += [f"B-shared-zeta-{n}", f"B-body-omega-{n}"]
     world.forbidden_text += ["B-internal-zeta", "777.77", "b-tag", "B-ext"]
+    await self_service_data(api, world)
+    # A's own idea and the firm's answer are A's shared interactions too.
+    async with api.db.transaction(write=False) as session:
+        rows = await session.execute(
+            select(Interaction.id, Interaction.subject, Interaction.channel)
+            .add_columns(Interaction.occurred_at)
+            .where(Interaction.customer_id == a)
+            .where(Interaction.subject.in_(["A-idea", "Re: A-idea"]))
+        )
+        for pk, subject, channel, occurred in rows:
+            world.a_shared[subject] = (pk, channel.upper(), occurred)
+    assert len(world.a_shared) == 9
     return world
+
+
+async def self_service_data(api, world: World) -> None:
+    """What each self-service domain holds for B, and A's firm-only counterparts:
+    consents with evidence, corrections, feedback with the firm's answers, segments,
+    published insights, a data export."""
+    _, admin = await api.staff("admin")
+
+    async def ok(document: str, variables: dict[str, Any], token: str) -> Any:
+        data = await api.data(document, variables, token=token)
+        [payload] = data.values()
+        assert not payload.get("errors"), payload
+        return payload
+
+    for customer in (world.a, world.b):
+        await ok(
+            """mutation($input: ConsentRecordInput!) {
+                 consentRecord(input: $input) { errors { code } } }""",
+            {
+                "input": {
+                    "customerId": to_global_id("Customer", customer),
+                    "purpose": "MARKETING",
+                    "channel": "EMAIL",
+                    "granted": True,
+                    "source": "PAPER_FORM",
+                    "evidence": f"{'A' if customer == world.a else 'B'}-consent-"
+                    "evidence",
+                }
+            },
+            admin,
+        )
+    await ok(
+        """mutation($input: MyProfileCorrectionRequestInput!) {
+             myProfileCorrectionRequest(input: $input) { errors { code } } }""",
+        {"input": {"changes": {"company": "B-correction-company-secret"}}},
+        world.b_token,
+    )
+    for who, token in (("A", world.a_token), ("B", world.b_token)):
+        asked = await ok(
+            """mutation($input: MyFeedbackSubmitInput!) {
+                 myFeedbackSubmit(input: $input) {
+                   interaction { id } errors { code } } }""",
+            {
+                "input": {
+                    "kind": "IDEA",
+                    "subject": f"{who}-idea",
+                    "body": f"{who}-idea-body",
+                }
+            },
+            token,
+        )
+        await ok(
+            """mutation($input: FeedbackAnswerInput!) {
+                 feedbackAnswer(input: $input) { errors { code } } }""",
+            {
+                "input": {
+                    "interactionId": asked["interaction"]["id"],
+                    "body": f"{who}-answer-from-the-firm",
+                }
+            },
+            admin,
+        )
+        if who == "B":
+            world.b_ids.append(asked["interaction"]["id"])
+    for name, customer, visible in (
+        ("B-visible-segment", world.b, True),
+        ("A-hidden-segment-secret", world.a, False),
+    ):
+        created = await ok(
+            """mutation($input: SegmentCreateInput!) {
+                 segmentCreate(input: $input) { segment { id } errors { code } } }""",
+            {
+                "input": {
+                    "name": f"{name}-firm-name",
+                    "kind": "STATIC",
+                    "customerVisible": visible,
+                    **({"customerName": name} if visible else {}),
+                }
+            },
+            admin,
+        )
+        await ok(
+            """mutation($input: SegmentMembersInput!) {
+                 segmentMembersAdd(input: $input) { errors { code } } }""",
+            {
+                "input": {
+                    "segmentId": created["segment"]["id"],
+                    "customerIds": [to_global_id("Customer", customer)],
+                }
+            },
+            admin,
+        )
+    await refresh_insights(api.db)
+    for kind in ("SPEND_SUMMARY", "TIER", "RFM_STATUS", "PEER_COMPARISON"):
+        await ok(
+            """mutation($input: InsightPolicySetInput!) {
+                 insightPolicySet(input: $input) { errors { code } } }""",
+            {"input": {"kind": kind, "visibleToCustomers": True, "title": kind}},
+            admin,
+        )
+    exported = await ok(
+        """mutation { myDataExport(input: {format: JSON}) {
+             export { id } errors { code } } }""",
+        {},
+        world.b_token,
+    )
+    world.b_ids.append(exported["export"]["id"])
+    world.forbidden_text += [
+        "B-consent-evidence",
+        "B-correction-company-secret",
+        "B-idea",
+        "B-answer-from-the-firm",
+        "B-visible-segment",
+        "A-hidden-segment-secret",
+        "3888.85",  # B's spend
+    ]
 
 
 # --- checking what came back ---------------------------------------------------------
@@ -343,7 +475,11 @@ async def test_a_customer_reaches_nothing_of_another_customer_nor_firm_only_data
     )
     filters["period and channel"] = (
         {"occurredAt": {"lte": T0.isoformat()}, "channel": {"neq": "CHAT"}},
-        [s for s in newest_first if world.a_shared[s][1] != "CHAT"],
+        [
+            s
+            for s in newest_first
+            if world.a_shared[s][1] != "CHAT" and world.a_shared[s][2] <= T0
+        ],
     )
     for label, (where, expected) in filters.items():
         await walk(rec, label, where, expected, (1, 3) if where is None else (2,))
@@ -354,7 +490,7 @@ async def test_a_customer_reaches_nothing_of_another_customer_nor_firm_only_data
         token=world.b_token,
     )
     b_cursors = [e["cursor"] for e in b_listing["me"]["interactions"]["edges"]]
-    assert len(b_cursors) == 5
+    assert len(b_cursors) == 7  # 5 shared interactions, B's idea and its answer
     a_subjects = set(world.a_shared)
     for n, cursor in enumerate(b_cursors):
         for direction in (

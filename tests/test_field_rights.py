@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from crm.audit.models import AuditEvent
 from crm.customers.filters import CUSTOMER_FIELDS, CUSTOMER_SPEC, CustomerOrderField
-from crm.filtering import EntitySpec, FieldSpec, RelationSpec
 from crm.demo import seed_demo
+from crm.filtering import EntitySpec, FieldSpec, RelationSpec
 from crm.ids import to_global_id
 from crm.insights.filters import INSIGHT_FIELDS, INSIGHT_SPEC, ORDER_COLUMNS
 from crm.insights.refresh import refresh_insights
