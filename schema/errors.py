@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -16,6 +16,8 @@ from crm.errors import DomainError, FieldError, ValidationFailed
 logger = logging.getLogger("mutual.errors")
 INTERNAL_MESSAGE = "Internal server error."
 T = TypeVar("T")
+P = TypeVar("P")
+P_co = TypeVar("P_co", covariant=True)
 
 
 def camel(path: str | None) -> str | None:
@@ -54,6 +56,26 @@ async def in_savepoint(session: Any, work: Callable[[], Awaitable[T]]) -> T:
     """Run one mutation's work in a savepoint: a refused write leaves nothing behind."""
     async with session.begin_nested():
         return await work()
+
+
+class Refused(Protocol[P_co]):
+    """Builds a mutation's payload from its errors (a payload class fits)."""
+
+    def __call__(self, *, errors: list[UserError]) -> P_co: ...
+
+
+async def attempt(
+    session: Any,
+    work: Callable[[], Awaitable[T]],
+    ok: Callable[[T], P],
+    failed: Refused[P],
+) -> P:
+    """Run work in a savepoint: `ok(result)`, or `failed(errors=...)` if refused."""
+    try:
+        result = await in_savepoint(session, work)
+    except ValidationFailed as exc:
+        return failed(errors=user_errors(exc))
+    return ok(result)
 
 
 # Errors raised by graphql-core or strawberry without a code, recognised by message.

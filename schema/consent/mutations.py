@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec
+
 import strawberry
 
 from crm.consent import feedback, preferences, service
-from crm.errors import ValidationFailed
+from crm.interactions.models import Interaction as InteractionModel
 from crm.permissions import Permission
 from schema.consent.inputs import (
     ConsentRecordInput,
@@ -19,7 +22,7 @@ from schema.consent.inputs import (
 )
 from schema.consent.types import Consent, ConsentEvent, ContactPreferences
 from schema.context import Info
-from schema.errors import UserError, in_savepoint, user_errors
+from schema.errors import UserError, attempt
 from schema.interactions.types import Interaction
 from schema.me.consent import MyConsent, MyPreferences
 from schema.me.permissions import IsCustomer
@@ -27,6 +30,8 @@ from schema.me.types import MyInteraction
 from schema.permissions import Has, gate
 from schema.relay import pk_of
 from schema.scalars import plain, provided
+
+Params = ParamSpec("Params")
 
 
 @strawberry.type(description="The result of myConsentSet.")
@@ -94,6 +99,24 @@ class FeedbackAnswerPayload:
     )
 
 
+async def _my_feedback(
+    info: Info,
+    give: Callable[Concatenate[Any, Any, Params], Awaitable[InteractionModel]],
+    *args: Params.args,
+    **kwargs: Params.kwargs,
+) -> MyFeedbackPayload:
+    """The customer's feedback given through `give`, as it shows in their history."""
+    ctx = info.context
+    return await attempt(
+        ctx.session,
+        lambda: give(ctx.session, ctx.actor, *args, **kwargs),
+        lambda created: MyFeedbackPayload(
+            interaction=MyInteraction.from_model(created)
+        ),
+        MyFeedbackPayload,
+    )
+
+
 @strawberry.type
 class ConsentMutations:
     @strawberry.mutation(
@@ -106,14 +129,12 @@ class ConsentMutations:
     ) -> MyConsentPayload:
         ctx = info.context
         data = plain(input)
-        try:
-            result = await in_savepoint(
-                ctx.session,
-                lambda: service.set_my_consent(ctx.session, ctx.actor, data),
-            )
-        except ValidationFailed as exc:
-            return MyConsentPayload(errors=user_errors(exc))
-        return MyConsentPayload(consent=MyConsent.of(result.status))
+        return await attempt(
+            ctx.session,
+            lambda: service.set_my_consent(ctx.session, ctx.actor, data),
+            lambda result: MyConsentPayload(consent=MyConsent.of(result.status)),
+            MyConsentPayload,
+        )
 
     @strawberry.mutation(
         description="Record a consent a customer gave or withdrew elsewhere (form, "
@@ -126,18 +147,14 @@ class ConsentMutations:
         ctx = info.context
         customer_id = pk_of(input.customer_id, "Customer", field="input.customerId")
         data = provided(input, exclude=("customer_id",))
-        try:
-            result = await in_savepoint(
-                ctx.session,
-                lambda: service.record_consent(
-                    ctx.session, ctx.actor, customer_id, data
-                ),
-            )
-        except ValidationFailed as exc:
-            return ConsentRecordPayload(errors=user_errors(exc))
-        return ConsentRecordPayload(
-            consent=Consent.of(result.status),
-            event=ConsentEvent.from_model(result.event),
+        return await attempt(
+            ctx.session,
+            lambda: service.record_consent(ctx.session, ctx.actor, customer_id, data),
+            lambda result: ConsentRecordPayload(
+                consent=Consent.of(result.status),
+                event=ConsentEvent.from_model(result.event),
+            ),
+            ConsentRecordPayload,
         )
 
     @strawberry.mutation(
@@ -149,14 +166,12 @@ class ConsentMutations:
     ) -> MyPreferencesPayload:
         ctx = info.context
         data = provided(input)
-        try:
-            row = await in_savepoint(
-                ctx.session,
-                lambda: preferences.set_my_preferences(ctx.session, ctx.actor, data),
-            )
-        except ValidationFailed as exc:
-            return MyPreferencesPayload(errors=user_errors(exc))
-        return MyPreferencesPayload(preferences=MyPreferences.of(row))
+        return await attempt(
+            ctx.session,
+            lambda: preferences.set_my_preferences(ctx.session, ctx.actor, data),
+            lambda row: MyPreferencesPayload(preferences=MyPreferences.of(row)),
+            MyPreferencesPayload,
+        )
 
     @strawberry.mutation(
         description="Note how a customer likes to be contacted.",
@@ -168,16 +183,16 @@ class ConsentMutations:
         ctx = info.context
         customer_id = pk_of(input.customer_id, "Customer", field="input.customerId")
         data = provided(input, exclude=("customer_id",))
-        try:
-            row = await in_savepoint(
-                ctx.session,
-                lambda: preferences.set_preferences(
-                    ctx.session, ctx.actor, customer_id, data
-                ),
-            )
-        except ValidationFailed as exc:
-            return CustomerPreferencesPayload(errors=user_errors(exc))
-        return CustomerPreferencesPayload(preferences=ContactPreferences.of(row))
+        return await attempt(
+            ctx.session,
+            lambda: preferences.set_preferences(
+                ctx.session, ctx.actor, customer_id, data
+            ),
+            lambda row: CustomerPreferencesPayload(
+                preferences=ContactPreferences.of(row)
+            ),
+            CustomerPreferencesPayload,
+        )
 
     @strawberry.mutation(
         description="Rate (CSAT, 1 to 5) an interaction the firm shared with you.",
@@ -186,23 +201,9 @@ class ConsentMutations:
     async def my_interaction_rate(
         self, info: Info, input: MyInteractionRateInput
     ) -> MyFeedbackPayload:
-        ctx = info.context
         rated = pk_of(input.interaction_id, "Interaction", field="input.interactionId")
         data = provided(input, exclude=("interaction_id",))
-        try:
-            created = await in_savepoint(
-                ctx.session,
-                lambda: feedback.rate_interaction(
-                    ctx.session,
-                    ctx.actor,
-                    rated,
-                    rating=data.get("rating"),
-                    comment=data.get("comment"),
-                ),
-            )
-        except ValidationFailed as exc:
-            return MyFeedbackPayload(errors=user_errors(exc))
-        return MyFeedbackPayload(interaction=MyInteraction.from_model(created))
+        return await _my_feedback(info, feedback.rate_interaction, rated, **data)
 
     @strawberry.mutation(
         description="Answer a survey: NPS (0 to 10) or CSAT (1 to 5).",
@@ -211,22 +212,7 @@ class ConsentMutations:
     async def my_survey_answer(
         self, info: Info, input: MySurveyAnswerInput
     ) -> MyFeedbackPayload:
-        ctx = info.context
-        data = provided(input)
-        try:
-            created = await in_savepoint(
-                ctx.session,
-                lambda: feedback.answer_survey(
-                    ctx.session,
-                    ctx.actor,
-                    survey=data.get("survey"),
-                    rating=data.get("rating"),
-                    comment=data.get("comment"),
-                ),
-            )
-        except ValidationFailed as exc:
-            return MyFeedbackPayload(errors=user_errors(exc))
-        return MyFeedbackPayload(interaction=MyInteraction.from_model(created))
+        return await _my_feedback(info, feedback.answer_survey, **provided(input))
 
     @strawberry.mutation(
         description="Send the firm an idea, a request, a complaint or praise.",
@@ -235,22 +221,7 @@ class ConsentMutations:
     async def my_feedback_submit(
         self, info: Info, input: MyFeedbackSubmitInput
     ) -> MyFeedbackPayload:
-        ctx = info.context
-        data = provided(input)
-        try:
-            created = await in_savepoint(
-                ctx.session,
-                lambda: feedback.submit_feedback(
-                    ctx.session,
-                    ctx.actor,
-                    kind=data.get("kind"),
-                    subject=data.get("subject"),
-                    body=data.get("body"),
-                ),
-            )
-        except ValidationFailed as exc:
-            return MyFeedbackPayload(errors=user_errors(exc))
-        return MyFeedbackPayload(interaction=MyInteraction.from_model(created))
+        return await _my_feedback(info, feedback.submit_feedback, **provided(input))
 
     @strawberry.mutation(
         description="Answer a customer's feedback; the answer is shared with them.",
@@ -264,13 +235,13 @@ class ConsentMutations:
             input.interaction_id, "Interaction", field="input.interactionId"
         )
         body = input.body
-        try:
-            created = await in_savepoint(
-                ctx.session,
-                lambda: feedback.answer_feedback(
-                    ctx.session, ctx.actor, answered, body=body
-                ),
-            )
-        except ValidationFailed as exc:
-            return FeedbackAnswerPayload(errors=user_errors(exc))
-        return FeedbackAnswerPayload(interaction=Interaction.from_model(created))
+        return await attempt(
+            ctx.session,
+            lambda: feedback.answer_feedback(
+                ctx.session, ctx.actor, answered, body=body
+            ),
+            lambda created: FeedbackAnswerPayload(
+                interaction=Interaction.from_model(created)
+            ),
+            FeedbackAnswerPayload,
+        )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from crm.customers import merge, service, upsert
-from crm.errors import ValidationFailed
 from crm.permissions import Permission
 from schema.context import Info
 from schema.customers.inputs import (
@@ -16,7 +15,7 @@ from schema.customers.inputs import (
     CustomerUpdateInput,
 )
 from schema.customers.types import Customer
-from schema.errors import UserError, camel, in_savepoint, user_errors
+from schema.errors import UserError, attempt, camel, in_savepoint
 from schema.permissions import Has, gate
 from schema.relay import pk_of
 from schema.scalars import given, plain, provided
@@ -88,14 +87,12 @@ class CustomerMutations:
     ) -> CustomerPayload:
         ctx = info.context
         data = customer_fields(input)
-        try:
-            created = await in_savepoint(
-                ctx.session,
-                lambda: service.create_customer(ctx.session, ctx.actor, data),
-            )
-        except ValidationFailed as exc:
-            return CustomerPayload(errors=user_errors(exc))
-        return payload_of(created)
+        return await attempt(
+            ctx.session,
+            lambda: service.create_customer(ctx.session, ctx.actor, data),
+            payload_of,
+            CustomerPayload,
+        )
 
     @strawberry.mutation(
         description="Change some fields of a customer (null clears a field).",
@@ -108,16 +105,14 @@ class CustomerMutations:
         customer_id = pk_of(input.id, "Customer", field="input.id")
         expected = given(input.expected_version)
         data = customer_fields(input, exclude=("id", "expected_version"))
-        try:
-            updated = await in_savepoint(
-                ctx.session,
-                lambda: service.update_customer(
-                    ctx.session, ctx.actor, customer_id, data, expected_version=expected
-                ),
-            )
-        except ValidationFailed as exc:
-            return CustomerPayload(errors=user_errors(exc))
-        return payload_of(updated)
+        return await attempt(
+            ctx.session,
+            lambda: service.update_customer(
+                ctx.session, ctx.actor, customer_id, data, expected_version=expected
+            ),
+            payload_of,
+            CustomerPayload,
+        )
 
     @strawberry.mutation(
         description="Archive (soft-delete) a customer; history is kept.",
@@ -149,22 +144,16 @@ class CustomerMutations:
         target = pk_of(input.target_id, "Customer", field="input.targetId")
         source = pk_of(input.source_id, "Customer", field="input.sourceId")
         options = provided(input, exclude=("target_id", "source_id"))
-        try:
-            result = await in_savepoint(
-                ctx.session,
-                lambda: merge.merge_customers(
-                    ctx.session,
-                    ctx.actor,
-                    target_id=target,
-                    source_id=source,
-                    **options,
-                ),
-            )
-        except ValidationFailed as exc:
-            return CustomerMergePayload(errors=user_errors(exc))
-        return CustomerMergePayload(
-            customer=Customer.from_model(result.customer),
-            moved_interactions=result.moved_interactions,
+        return await attempt(
+            ctx.session,
+            lambda: merge.merge_customers(
+                ctx.session, ctx.actor, target_id=target, source_id=source, **options
+            ),
+            lambda result: CustomerMergePayload(
+                customer=Customer.from_model(result.customer),
+                moved_interactions=result.moved_interactions,
+            ),
+            CustomerMergePayload,
         )
 
     @strawberry.mutation(
@@ -219,13 +208,11 @@ async def _archive(
 ) -> CustomerPayload:
     ctx = info.context
     customer_id = pk_of(input.id, "Customer", field="input.id")
-    try:
-        customer = await in_savepoint(
-            ctx.session,
-            lambda: service.archive_customer(
-                ctx.session, ctx.actor, customer_id, archived=archived
-            ),
-        )
-    except ValidationFailed as exc:
-        return CustomerPayload(errors=user_errors(exc))
-    return payload_of(customer)
+    return await attempt(
+        ctx.session,
+        lambda: service.archive_customer(
+            ctx.session, ctx.actor, customer_id, archived=archived
+        ),
+        payload_of,
+        CustomerPayload,
+    )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
-from crm.errors import ValidationFailed
 from crm.exports import service
 from crm.exports.models import ExportFormat
 from crm.permissions import Permission
 from schema.context import Info
-from schema.errors import UserError, in_savepoint, user_errors
+from schema.errors import UserError, attempt
 from schema.exports.types import DataExport, MyDataExport
 from schema.me.permissions import IsCustomer
 from schema.permissions import Has, gate
@@ -86,18 +85,14 @@ class ExportMutations:
         self, info: Info, input: MyDataExportInput
     ) -> MyDataExportPayload:
         ctx = info.context
-        try:
-            requested = await in_savepoint(
-                ctx.session,
-                lambda: service.request_my_export(
-                    ctx.session, ctx.actor, fmt=input.format
-                ),
-            )
-        except ValidationFailed as exc:
-            return MyDataExportPayload(errors=user_errors(exc))
-        return MyDataExportPayload(
-            export=MyDataExport.from_model(requested.export),
-            json=JSON(requested.document) if requested.document else None,
+        return await attempt(
+            ctx.session,
+            lambda: service.request_my_export(ctx.session, ctx.actor, fmt=input.format),
+            lambda requested: MyDataExportPayload(
+                export=MyDataExport.from_model(requested.export),
+                json=JSON(requested.document) if requested.document else None,
+            ),
+            MyDataExportPayload,
         )
 
     @strawberry.mutation(
@@ -112,20 +107,18 @@ class ExportMutations:
     ) -> CustomerDataExportPayload:
         ctx = info.context
         customer_id = pk_of(input.customer_id, "Customer", field="input.customerId")
-        try:
-            requested = await in_savepoint(
+        return await attempt(
+            ctx.session,
+            lambda: service.request_customer_export(
                 ctx.session,
-                lambda: service.request_customer_export(
-                    ctx.session,
-                    ctx.actor,
-                    customer_id,
-                    fmt=input.format,
-                    reason=input.reason,
-                ),
-            )
-        except ValidationFailed as exc:
-            return CustomerDataExportPayload(errors=user_errors(exc))
-        return CustomerDataExportPayload(
-            export=DataExport.from_model(requested.export),
-            json=JSON(requested.document) if requested.document else None,
+                ctx.actor,
+                customer_id,
+                fmt=input.format,
+                reason=input.reason,
+            ),
+            lambda requested: CustomerDataExportPayload(
+                export=DataExport.from_model(requested.export),
+                json=JSON(requested.document) if requested.document else None,
+            ),
+            CustomerDataExportPayload,
         )

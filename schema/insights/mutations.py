@@ -10,13 +10,12 @@ import strawberry
 from strawberry import UNSET
 from strawberry.scalars import JSON
 
-from crm.errors import ValidationFailed
 from crm.insights import config, service
 from crm.insights.kinds import InsightKind as DomainKind
 from crm.insights.refresh import refresh_for
 from crm.permissions import Permission
 from schema.context import Info
-from schema.errors import UserError, in_savepoint, user_errors
+from schema.errors import UserError, attempt
 from schema.insights.config_types import (
     InsightPolicy,
     InsightRefresh,
@@ -171,20 +170,20 @@ class InsightMutations:
 
         ctx = info.context
         customer_id = pk_of(input.customer_id, "Customer", field="input.customerId")
-        try:
-            customer = await in_savepoint(
+        return await attempt(
+            ctx.session,
+            lambda: service.set_strategic_value(
                 ctx.session,
-                lambda: service.set_strategic_value(
-                    ctx.session,
-                    ctx.actor,
-                    customer_id,
-                    value=input.value,
-                    reason=input.reason,
-                ),
-            )
-        except ValidationFailed as exc:
-            return StrategicValueSetPayload(errors=user_errors(exc))
-        return StrategicValueSetPayload(customer=Customer.from_model(customer))
+                ctx.actor,
+                customer_id,
+                value=input.value,
+                reason=input.reason,
+            ),
+            lambda customer: StrategicValueSetPayload(
+                customer=Customer.from_model(customer)
+            ),
+            StrategicValueSetPayload,
+        )
 
     @strawberry.mutation(
         description="Publish a kind of insight to customers (or withdraw it), with "
@@ -196,21 +195,21 @@ class InsightMutations:
         self, info: Info, input: InsightPolicySetInput
     ) -> InsightPolicySetPayload:
         ctx = info.context
-        try:
-            policy = await in_savepoint(
+        return await attempt(
+            ctx.session,
+            lambda: config.set_policy(
                 ctx.session,
-                lambda: config.set_policy(
-                    ctx.session,
-                    ctx.actor,
-                    kind=DomainKind(input.kind),
-                    visible_to_customers=input.visible_to_customers,
-                    title=input.title,
-                    description=input.description,
-                ),
-            )
-        except ValidationFailed as exc:
-            return InsightPolicySetPayload(errors=user_errors(exc))
-        return InsightPolicySetPayload(policy=InsightPolicy.from_model(policy))
+                ctx.actor,
+                kind=DomainKind(input.kind),
+                visible_to_customers=input.visible_to_customers,
+                title=input.title,
+                description=input.description,
+            ),
+            lambda policy: InsightPolicySetPayload(
+                policy=InsightPolicy.from_model(policy)
+            ),
+            InsightPolicySetPayload,
+        )
 
     @strawberry.mutation(
         description="Replace the loyalty tier ladder; the next refresh (or "
@@ -224,16 +223,16 @@ class InsightMutations:
         tiers: list[Mapping[str, Any]] = [
             {"name": t.name, "threshold": t.threshold} for t in input.tiers
         ]
-        try:
-            settings = await in_savepoint(
-                ctx.session,
-                lambda: config.set_tier_ladder(
-                    ctx.session, ctx.actor, basis=input.basis.value, tiers=tiers
-                ),
-            )
-        except ValidationFailed as exc:
-            return TierLadderSetPayload(errors=user_errors(exc))
-        return TierLadderSetPayload(tier_ladder=TierLadder.from_model(settings))
+        return await attempt(
+            ctx.session,
+            lambda: config.set_tier_ladder(
+                ctx.session, ctx.actor, basis=input.basis.value, tiers=tiers
+            ),
+            lambda settings: TierLadderSetPayload(
+                tier_ladder=TierLadder.from_model(settings)
+            ),
+            TierLadderSetPayload,
+        )
 
     @strawberry.mutation(
         description="Change model settings; the next refresh applies them.",
@@ -244,11 +243,11 @@ class InsightMutations:
     ) -> InsightSettingsSetPayload:
         ctx = info.context
         changes = provided(input)
-        try:
-            settings = await in_savepoint(
-                ctx.session,
-                lambda: config.set_settings(ctx.session, ctx.actor, changes),
-            )
-        except ValidationFailed as exc:
-            return InsightSettingsSetPayload(errors=user_errors(exc))
-        return InsightSettingsSetPayload(settings=InsightSettings.from_model(settings))
+        return await attempt(
+            ctx.session,
+            lambda: config.set_settings(ctx.session, ctx.actor, changes),
+            lambda settings: InsightSettingsSetPayload(
+                settings=InsightSettings.from_model(settings)
+            ),
+            InsightSettingsSetPayload,
+        )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from crm.errors import ValidationFailed
 from crm.interactions import service
 from crm.permissions import Permission
 from schema.context import Info
-from schema.errors import UserError, in_savepoint, user_errors
+from schema.errors import UserError, attempt, in_savepoint
 from schema.interactions.inputs import (
     InteractionIdInput,
     InteractionLogInput,
@@ -55,18 +54,14 @@ class InteractionMutations:
         ctx = info.context
         customer_id = pk_of(input.customer_id, "Customer", field="input.customerId")
         data = provided(input, exclude=("customer_id",))
-        try:
-            result = await in_savepoint(
-                ctx.session,
-                lambda: service.log_interaction(
-                    ctx.session, ctx.actor, customer_id, data
-                ),
-            )
-        except ValidationFailed as exc:
-            return InteractionLogPayload(errors=user_errors(exc))
-        return InteractionLogPayload(
-            interaction=Interaction.from_model(result.interaction),
-            created=result.created,
+        return await attempt(
+            ctx.session,
+            lambda: service.log_interaction(ctx.session, ctx.actor, customer_id, data),
+            lambda result: InteractionLogPayload(
+                interaction=Interaction.from_model(result.interaction),
+                created=result.created,
+            ),
+            InteractionLogPayload,
         )
 
     @strawberry.mutation(
@@ -81,20 +76,20 @@ class InteractionMutations:
         # 0 is a (stale) version too: only an omitted or null one skips the check.
         expected = given(input.expected_version)
         data = provided(input, exclude=("id", "expected_version"))
-        try:
-            updated = await in_savepoint(
+        return await attempt(
+            ctx.session,
+            lambda: service.update_interaction(
                 ctx.session,
-                lambda: service.update_interaction(
-                    ctx.session,
-                    ctx.actor,
-                    interaction_id,
-                    data,
-                    expected_version=expected,
-                ),
-            )
-        except ValidationFailed as exc:
-            return InteractionPayload(errors=user_errors(exc))
-        return InteractionPayload(interaction=Interaction.from_model(updated))
+                ctx.actor,
+                interaction_id,
+                data,
+                expected_version=expected,
+            ),
+            lambda updated: InteractionPayload(
+                interaction=Interaction.from_model(updated)
+            ),
+            InteractionPayload,
+        )
 
     @strawberry.mutation(
         description="Delete an interaction; the audit trail keeps what it held.",

@@ -19,9 +19,9 @@ from crm.pagination import count
 from schema.context import Info
 from schema.enums import StaffRole
 from schema.relay import Connection, Node, connection, global_id, page_args
-from schema.scalars import plain
 from schema.selfservice.enums import CorrectionStatus, ErasureStatus
 from schema.selfservice.inputs import CorrectionWhere
+from schema.selfservice.queries import filtered
 from schema.selfservice.types import (
     AccessLogEntry,
     CorrectionChange,
@@ -99,17 +99,12 @@ class MeSelfService:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[MyCorrection]:
-        session = info.context.session
-        listed = await corrections.my_corrections(
-            session,
-            info.context.actor,
-            page=page_args(first, after, last, before),
-            where=plain(where) if where is not None else None,
-        )
-        return connection(
-            listed.page,
+        return await filtered(
+            info,
+            corrections.my_corrections,
             MyCorrection.from_model,
-            lambda: count(session, listed.count_statement),
+            where,
+            page_args(first, after, last, before),
         )
 
     @strawberry.field(description="Your latest erasure request, if you made one.")

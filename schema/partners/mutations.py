@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from crm.errors import ValidationFailed
 from crm.partners import service
 from crm.permissions import Permission
 from schema.context import Info
-from schema.errors import UserError, in_savepoint, user_errors
+from schema.errors import UserError, attempt, in_savepoint
 from schema.partners.inputs import (
     ApiKeyCreateInput,
     ApiKeyIdInput,
@@ -70,20 +69,18 @@ class PartnerMutations:
         self, info: Info, input: PartnerAppCreateInput
     ) -> PartnerAppPayload:
         ctx = info.context
-        try:
-            app = await in_savepoint(
+        return await attempt(
+            ctx.session,
+            lambda: service.create_partner_app(
                 ctx.session,
-                lambda: service.create_partner_app(
-                    ctx.session,
-                    ctx.actor,
-                    name=input.name,
-                    description=input.description,
-                ),
-            )
-        except ValidationFailed as exc:
-            return PartnerAppPayload(errors=user_errors(exc))
-        return PartnerAppPayload(
-            partner_app=PartnerApp.from_model(app, api_keys_loader(info))
+                ctx.actor,
+                name=input.name,
+                description=input.description,
+            ),
+            lambda app: PartnerAppPayload(
+                partner_app=PartnerApp.from_model(app, api_keys_loader(info))
+            ),
+            PartnerAppPayload,
         )
 
     @strawberry.mutation(
@@ -114,25 +111,23 @@ class PartnerMutations:
     ) -> ApiKeyCreatePayload:
         ctx = info.context
         app_id = pk_of(input.partner_app_id, "PartnerApp", field="input.partnerAppId")
-        try:
-            issued = await in_savepoint(
+        return await attempt(
+            ctx.session,
+            lambda: service.create_api_key(
                 ctx.session,
-                lambda: service.create_api_key(
-                    ctx.session,
-                    ctx.actor,
-                    partner_app_id=app_id,
-                    name=input.name,
-                    scopes=plain(input.scopes),
-                    expires_at=input.expires_at,
-                ),
-            )
-        except ValidationFailed as exc:
-            return ApiKeyCreatePayload(errors=user_errors(exc))
-        return ApiKeyCreatePayload(
-            key=issued.raw,
-            api_key=ApiKey.from_model(
-                issued.key, issued.partner_app, api_keys_loader(info)
+                ctx.actor,
+                partner_app_id=app_id,
+                name=input.name,
+                scopes=plain(input.scopes),
+                expires_at=input.expires_at,
             ),
+            lambda issued: ApiKeyCreatePayload(
+                key=issued.raw,
+                api_key=ApiKey.from_model(
+                    issued.key, issued.partner_app, api_keys_loader(info)
+                ),
+            ),
+            ApiKeyCreatePayload,
         )
 
     @strawberry.mutation(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from crm.errors import ValidationFailed
 from crm.permissions import Permission
 from crm.segments import membership, service
 from schema.context import Info
-from schema.errors import UserError, in_savepoint, user_errors
+from schema.errors import UserError, attempt, in_savepoint
 from schema.permissions import Has, gate
 from schema.relay import global_id, pk_of
 from schema.scalars import given, plain, provided
@@ -78,21 +77,19 @@ async def _members(
         else None
     )
     where = given(input.where)
-    try:
-        change = await in_savepoint(
+    return await attempt(
+        ctx.session,
+        lambda: membership.change_static_members(
             ctx.session,
-            lambda: membership.change_static_members(
-                ctx.session,
-                ctx.actor,
-                segment_id,
-                add=add,
-                customer_ids=customer_ids,
-                where=plain(where) if where is not None else None,
-            ),
-        )
-    except ValidationFailed as exc:
-        return SegmentMembershipPayload(errors=user_errors(exc))
-    return _membership_payload(change)
+            ctx.actor,
+            segment_id,
+            add=add,
+            customer_ids=customer_ids,
+            where=plain(where) if where is not None else None,
+        ),
+        _membership_payload,
+        SegmentMembershipPayload,
+    )
 
 
 @strawberry.type
@@ -106,14 +103,12 @@ class SegmentMutations:
     ) -> SegmentPayload:
         ctx = info.context
         data = provided(input)
-        try:
-            created = await in_savepoint(
-                ctx.session,
-                lambda: service.create_segment(ctx.session, ctx.actor, data),
-            )
-        except ValidationFailed as exc:
-            return SegmentPayload(errors=user_errors(exc))
-        return SegmentPayload(segment=Segment.from_model(created))
+        return await attempt(
+            ctx.session,
+            lambda: service.create_segment(ctx.session, ctx.actor, data),
+            lambda created: SegmentPayload(segment=Segment.from_model(created)),
+            SegmentPayload,
+        )
 
     @strawberry.mutation(
         description="Change a segment's name, rule or visibility (null clears).",
@@ -126,20 +121,18 @@ class SegmentMutations:
         segment_id = pk_of(input.id, "Segment", field="input.id")
         expected = given(input.expected_version)
         data = provided(input, exclude=("id", "expected_version"))
-        try:
-            updated = await in_savepoint(
+        return await attempt(
+            ctx.session,
+            lambda: service.update_segment(
                 ctx.session,
-                lambda: service.update_segment(
-                    ctx.session,
-                    ctx.actor,
-                    segment_id,
-                    data,
-                    expected_version=expected,
-                ),
-            )
-        except ValidationFailed as exc:
-            return SegmentPayload(errors=user_errors(exc))
-        return SegmentPayload(segment=Segment.from_model(updated))
+                ctx.actor,
+                segment_id,
+                data,
+                expected_version=expected,
+            ),
+            lambda updated: SegmentPayload(segment=Segment.from_model(updated)),
+            SegmentPayload,
+        )
 
     @strawberry.mutation(
         description="Delete a segment and its membership history (audited).",
@@ -166,14 +159,12 @@ class SegmentMutations:
     ) -> SegmentMembershipPayload:
         ctx = info.context
         segment_id = pk_of(input.id, "Segment", field="input.id")
-        try:
-            change = await in_savepoint(
-                ctx.session,
-                lambda: membership.refresh_segment(ctx.session, ctx.actor, segment_id),
-            )
-        except ValidationFailed as exc:
-            return SegmentMembershipPayload(errors=user_errors(exc))
-        return _membership_payload(change)
+        return await attempt(
+            ctx.session,
+            lambda: membership.refresh_segment(ctx.session, ctx.actor, segment_id),
+            _membership_payload,
+            SegmentMembershipPayload,
+        )
 
     @strawberry.mutation(
         description="Add customers to a static segment (those already in stay).",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec
+
 import strawberry
 
 from crm.corrections import service as corrections
+from crm.corrections.models import ProfileCorrection
 from crm.erasure import service as erasure
-from crm.errors import ValidationFailed
+from crm.erasure.models import ErasureRequest as ErasureModel
 from crm.permissions import Permission
 from schema.context import Info
-from schema.errors import UserError, in_savepoint, user_errors
+from schema.errors import UserError, attempt
 from schema.me.permissions import IsCustomer
 from schema.me.selfservice import MyCorrection, MyErasureRequest
 from schema.me.types import MyProfile
@@ -26,6 +30,8 @@ from schema.selfservice.inputs import (
     MyProfileCorrectionRequestInput,
 )
 from schema.selfservice.types import Correction, ErasureRequest
+
+Params = ParamSpec("Params")
 
 
 @strawberry.type(description="The result of myProfileCorrectionRequest.")
@@ -75,6 +81,42 @@ class ErasureRequestPayload:
     )
 
 
+async def _reviewed(
+    info: Info,
+    id_: strawberry.ID,
+    review: Callable[Concatenate[Any, Any, int, Params], Awaitable[ProfileCorrection]],
+    *args: Params.args,
+    **kwargs: Params.kwargs,
+) -> CorrectionPayload:
+    """The pending correction `id_` after a staff `review` (approve or reject)."""
+    ctx = info.context
+    correction_id = pk_of(id_, "Correction", field="input.id")
+    return await attempt(
+        ctx.session,
+        lambda: review(ctx.session, ctx.actor, correction_id, *args, **kwargs),
+        lambda found: CorrectionPayload(correction=Correction.from_model(found)),
+        CorrectionPayload,
+    )
+
+
+async def _erased(
+    info: Info,
+    act: Callable[Concatenate[Any, Any, Params], Awaitable[ErasureModel]],
+    *args: Params.args,
+    **kwargs: Params.kwargs,
+) -> ErasureRequestPayload:
+    """The erasure request as staff `act` on it (carry out, decline or erase)."""
+    ctx = info.context
+    return await attempt(
+        ctx.session,
+        lambda: act(ctx.session, ctx.actor, *args, **kwargs),
+        lambda found: ErasureRequestPayload(
+            erasure_request=ErasureRequest.from_model(found)
+        ),
+        ErasureRequestPayload,
+    )
+
+
 @strawberry.type
 class SelfServiceMutations:
     @strawberry.mutation(
@@ -87,18 +129,16 @@ class SelfServiceMutations:
     ) -> MyProfileCorrectionPayload:
         ctx = info.context
         changes = provided(input.changes)
-        try:
-            outcome = await in_savepoint(
-                ctx.session,
-                lambda: corrections.request_correction(
-                    ctx.session, ctx.actor, changes=changes, reason=input.reason
-                ),
-            )
-        except ValidationFailed as exc:
-            return MyProfileCorrectionPayload(errors=user_errors(exc))
-        return MyProfileCorrectionPayload(
-            profile=MyProfile.from_model(outcome.profile),
-            corrections=[MyCorrection.from_model(c) for c in outcome.corrections],
+        return await attempt(
+            ctx.session,
+            lambda: corrections.request_correction(
+                ctx.session, ctx.actor, changes=changes, reason=input.reason
+            ),
+            lambda outcome: MyProfileCorrectionPayload(
+                profile=MyProfile.from_model(outcome.profile),
+                corrections=[MyCorrection.from_model(c) for c in outcome.corrections],
+            ),
+            MyProfileCorrectionPayload,
         )
 
     @strawberry.mutation(
@@ -109,18 +149,7 @@ class SelfServiceMutations:
     async def correction_approve(
         self, info: Info, input: CorrectionApproveInput
     ) -> CorrectionPayload:
-        ctx = info.context
-        correction_id = pk_of(input.id, "Correction", field="input.id")
-        try:
-            found = await in_savepoint(
-                ctx.session,
-                lambda: corrections.approve_correction(
-                    ctx.session, ctx.actor, correction_id
-                ),
-            )
-        except ValidationFailed as exc:
-            return CorrectionPayload(errors=user_errors(exc))
-        return CorrectionPayload(correction=Correction.from_model(found))
+        return await _reviewed(info, input.id, corrections.approve_correction)
 
     @strawberry.mutation(
         description="Reject a pending correction with a reason the customer sees.",
@@ -129,18 +158,9 @@ class SelfServiceMutations:
     async def correction_reject(
         self, info: Info, input: CorrectionRejectInput
     ) -> CorrectionPayload:
-        ctx = info.context
-        correction_id = pk_of(input.id, "Correction", field="input.id")
-        try:
-            found = await in_savepoint(
-                ctx.session,
-                lambda: corrections.reject_correction(
-                    ctx.session, ctx.actor, correction_id, reason=input.reason
-                ),
-            )
-        except ValidationFailed as exc:
-            return CorrectionPayload(errors=user_errors(exc))
-        return CorrectionPayload(correction=Correction.from_model(found))
+        return await _reviewed(
+            info, input.id, corrections.reject_correction, reason=input.reason
+        )
 
     @strawberry.mutation(
         description="Ask the firm to erase your personal data. It is carried out "
@@ -152,20 +172,18 @@ class SelfServiceMutations:
         self, info: Info, input: MyErasureRequestInput
     ) -> MyErasureRequestPayload:
         ctx = info.context
-        try:
-            found = await in_savepoint(
+        return await attempt(
+            ctx.session,
+            lambda: erasure.request_erasure(
                 ctx.session,
-                lambda: erasure.request_erasure(
-                    ctx.session,
-                    ctx.actor,
-                    confirmation=input.confirmation,
-                    reason=input.reason,
-                ),
-            )
-        except ValidationFailed as exc:
-            return MyErasureRequestPayload(errors=user_errors(exc))
-        return MyErasureRequestPayload(
-            erasure_request=MyErasureRequest.from_model(found)
+                ctx.actor,
+                confirmation=input.confirmation,
+                reason=input.reason,
+            ),
+            lambda found: MyErasureRequestPayload(
+                erasure_request=MyErasureRequest.from_model(found)
+            ),
+            MyErasureRequestPayload,
         )
 
     @strawberry.mutation(
@@ -175,16 +193,8 @@ class SelfServiceMutations:
     async def erasure_carry_out(
         self, info: Info, input: ErasureCarryOutInput
     ) -> ErasureRequestPayload:
-        ctx = info.context
         request_id = pk_of(input.id, "ErasureRequest", field="input.id")
-        try:
-            found = await in_savepoint(
-                ctx.session,
-                lambda: erasure.carry_out_request(ctx.session, ctx.actor, request_id),
-            )
-        except ValidationFailed as exc:
-            return ErasureRequestPayload(errors=user_errors(exc))
-        return ErasureRequestPayload(erasure_request=ErasureRequest.from_model(found))
+        return await _erased(info, erasure.carry_out_request, request_id)
 
     @strawberry.mutation(
         description="Decline a pending erasure request with a reason the customer "
@@ -194,18 +204,10 @@ class SelfServiceMutations:
     async def erasure_decline(
         self, info: Info, input: ErasureDeclineInput
     ) -> ErasureRequestPayload:
-        ctx = info.context
         request_id = pk_of(input.id, "ErasureRequest", field="input.id")
-        try:
-            found = await in_savepoint(
-                ctx.session,
-                lambda: erasure.decline_request(
-                    ctx.session, ctx.actor, request_id, reason=input.reason
-                ),
-            )
-        except ValidationFailed as exc:
-            return ErasureRequestPayload(errors=user_errors(exc))
-        return ErasureRequestPayload(erasure_request=ErasureRequest.from_model(found))
+        return await _erased(
+            info, erasure.decline_request, request_id, reason=input.reason
+        )
 
     @strawberry.mutation(
         description="Erase a customer's personal data now (the firm's own decision "
@@ -215,15 +217,7 @@ class SelfServiceMutations:
     async def customer_erase(
         self, info: Info, input: CustomerEraseInput
     ) -> ErasureRequestPayload:
-        ctx = info.context
         customer_id = pk_of(input.customer_id, "Customer", field="input.customerId")
-        try:
-            found = await in_savepoint(
-                ctx.session,
-                lambda: erasure.erase_customer(
-                    ctx.session, ctx.actor, customer_id, reason=input.reason
-                ),
-            )
-        except ValidationFailed as exc:
-            return ErasureRequestPayload(errors=user_errors(exc))
-        return ErasureRequestPayload(erasure_request=ErasureRequest.from_model(found))
+        return await _erased(
+            info, erasure.erase_customer, customer_id, reason=input.reason
+        )

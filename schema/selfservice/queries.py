@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 
 from crm.corrections import service as corrections
 from crm.erasure import service as erasure
-from crm.pagination import count
+from crm.pagination import PageRequest, count
 from crm.permissions import Permission
 from schema.context import Info
 from schema.permissions import Has, gate
-from schema.relay import Connection, connection, page_args
+from schema.relay import Connection, NodeT, connection, page_args
 from schema.scalars import plain
 from schema.selfservice.inputs import CorrectionWhere, ErasureRequestWhere
 from schema.selfservice.types import Correction, ErasureRequest
+
+
+async def filtered(
+    info: Info,
+    lister: Callable[..., Awaitable[Any]],
+    wrap: Callable[[Any], NodeT],
+    where: object | None,
+    page: PageRequest,
+) -> Connection[NodeT]:
+    """One page of the caller's `lister` results matching `where`, as a connection."""
+    session = info.context.session
+    listed = await lister(
+        session,
+        info.context.actor,
+        page=page,
+        where=plain(where) if where is not None else None,
+    )
+    return connection(listed.page, wrap, lambda: count(session, listed.count_statement))
 
 
 @strawberry.type
@@ -32,17 +53,12 @@ class SelfServiceQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Correction]:
-        session = info.context.session
-        listed = await corrections.list_corrections(
-            session,
-            info.context.actor,
-            page=page_args(first, after, last, before),
-            where=plain(where) if where is not None else None,
-        )
-        return connection(
-            listed.page,
+        return await filtered(
+            info,
+            corrections.list_corrections,
             Correction.from_model,
-            lambda: count(session, listed.count_statement),
+            where,
+            page_args(first, after, last, before),
         )
 
     @strawberry.field(
@@ -58,15 +74,10 @@ class SelfServiceQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[ErasureRequest]:
-        session = info.context.session
-        listed = await erasure.list_requests(
-            session,
-            info.context.actor,
-            page=page_args(first, after, last, before),
-            where=plain(where) if where is not None else None,
-        )
-        return connection(
-            listed.page,
+        return await filtered(
+            info,
+            erasure.list_requests,
             ErasureRequest.from_model,
-            lambda: count(session, listed.count_statement),
+            where,
+            page_args(first, after, last, before),
         )
