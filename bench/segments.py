@@ -27,7 +27,7 @@ from crm.customers.models import Customer
 from crm.db import Database
 from crm.pagination import count, page_request
 from crm.segments import reads, service
-from crm.segments.builtins import bootstrap
+from crm.segments.builtins import BUILTINS, bootstrap
 from crm.segments.membership import refresh_segment
 from crm.segments.models import Segment, SegmentMembership
 
@@ -58,6 +58,16 @@ PREVIEWS: dict[str, dict[str, Any]] = {
 async def _segments(database: Database) -> list[Segment]:
     async with database.transaction() as session:
         await bootstrap(session, ACTOR)
+        # Time the built-ins as the code defines them now (a reused database may
+        # hold an older definition).
+        for builtin in BUILTINS:
+            segment_id = await session.scalar(
+                select(Segment.id).where(col(Segment.builtin_key) == builtin.key)
+            )
+            if segment_id is not None:
+                await service.update_segment(
+                    session, ACTOR, segment_id, {"rule": builtin.rule}
+                )
         found = await session.scalar(
             select(Segment).where(col(Segment.name) == BEHAVIOURAL["name"])
         )
