@@ -148,3 +148,51 @@ def test_an_unreachable_database_is_a_clean_error(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit), result.exception
     assert "database" in result.output.lower()
+
+
+async def my_email(url: str, token: str) -> dict:
+    app = create_app(Settings(database_url=url, secret_key=SECRET))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.post(
+                "/graphql",
+                json={"query": "{ me { profile { email } } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+    finally:
+        await app.state.database.dispose()
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_customer_token_opens_that_customers_own_view(cli_url):
+    upgraded(cli_url)
+    seeded = mutual(cli_url, "demo", "seed", "--customers", "3")
+    assert seeded.exit_code == 0, seeded.output
+
+    async def an_email() -> str:
+        from sqlalchemy import select
+
+        from crm.customers.models import Customer
+        from crm.db import Database
+
+        database = Database(cli_url)
+        try:
+            async with database.session(write=False) as session:
+                email = await session.scalar(
+                    select(Customer.email).where(Customer.email.is_not(None))  # type: ignore[union-attr]
+                )
+        finally:
+            await database.dispose()
+        assert email is not None
+        return email
+
+    email = asyncio.run(an_email())
+    issued = mutual(cli_url, "token", "customer", "--email", email.upper())
+    assert issued.exit_code == 0, issued.output
+    body = asyncio.run(my_email(cli_url, issued.output.strip()))
+    assert body["data"]["me"]["profile"]["email"] == email
+
+    unknown = mutual(cli_url, "token", "customer", "--email", "nobody@example.com")
+    assert_clean_failure(unknown, "No customer who may sign in has email")
+    assert unknown.stdout == ""

@@ -103,6 +103,28 @@ async def issue_token(settings: Settings, email: str, ttl: timedelta | None) -> 
     return await with_database(settings, work)
 
 
+async def issue_customer_token(
+    settings: Settings, email: str, ttl: timedelta | None
+) -> str:
+    """A token for the customer with `email`, as customerTokenCreate issues it
+    (for a portal developer or support; archived, merged or erased customers get
+    none)."""
+    from crm.customer_auth.service import can_sign_in, customer_by_email
+
+    async def work(database: Database) -> str:
+        async with database.session(write=False) as session:
+            customer = await customer_by_email(session, email)
+        if not can_sign_in(customer):
+            raise click.ClickException(
+                f"No customer who may sign in has email {email}."
+            )
+        lifetime = ttl or timedelta(minutes=settings.customer_token_ttl_minutes)
+        issued = signer_for(settings).issue(f"customer:{customer.id}", ttl=lifetime)
+        return issued.token
+
+    return await with_database(settings, work)
+
+
 @click.group()
 def token() -> None:
     """Access tokens."""
@@ -121,4 +143,24 @@ def token_issue(settings: Settings, email: str, hours: int | None) -> None:
     """Print a bearer token for a staff member."""
     click.echo(
         run(issue_token(settings, email, timedelta(hours=hours) if hours else None))
+    )
+
+
+@token.command("customer")
+@click.option("--email", required=True, help="The customer's email.")
+@click.option(
+    "--hours",
+    type=click.IntRange(1, 24 * 30),
+    default=None,
+    help="Lifetime (default: MUTUAL_CUSTOMER_TOKEN_TTL_MINUTES).",
+)
+@click.pass_obj
+def token_customer(settings: Settings, email: str, hours: int | None) -> None:
+    """Print a token for a customer's own view (`me`), e.g. to try a portal."""
+    click.echo(
+        run(
+            issue_customer_token(
+                settings, email, timedelta(hours=hours) if hours else None
+            )
+        )
     )

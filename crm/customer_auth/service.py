@@ -151,6 +151,11 @@ async def _customer_by_email(
     return customer if can_sign_in(customer) else None
 
 
+async def customer_by_email(session: AsyncSession, email: object) -> Customer | None:
+    """The customer with this email who may sign in, if any."""
+    return await _customer_by_email(session, email, lock=False)
+
+
 async def _recent_codes(
     session: AsyncSession, customer_id: int, now: datetime
 ) -> tuple[int, int]:
