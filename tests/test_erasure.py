@@ -498,3 +498,38 @@ async def test_a_request_declined_while_the_job_runs_is_not_erased(api):
         decided = await session.get(ErasureRequest, request_id)
     assert kept is not None and kept.erased_at is None and kept.email is not None
     assert decided is not None and decided.status == "declined"
+
+
+async def test_segment_sizes_follow_an_erasure(api):
+    # Given a static segment holding two customers
+    keep = await api.customer(display_name="Stays", email="stays@example.com")
+    gone = await api.customer(display_name="Goes", email="goes@example.com")
+    _, manager = await api.staff("manager")
+    created = await api.data(
+        """mutation { segmentCreate(input: {name: "Pilot group", kind: STATIC}) {
+             segment { id } errors { code } } }""",
+        token=manager,
+    )
+    segment = created["segmentCreate"]["segment"]["id"]
+    added = await api.data(
+        """mutation($input: SegmentMembersInput!) {
+             segmentMembersAdd(input: $input) { errors { code } } }""",
+        {"input": {"segmentId": segment, "customerIds": [cid(keep), cid(gone)]}},
+        token=manager,
+    )
+    assert added["segmentMembersAdd"]["errors"] == []
+
+    # When one of them is erased
+    variables = {"id": cid(gone), "reason": "Asked by phone"}
+    done = (await api.data(ERASE, variables, token=manager))["customerErase"]
+    assert done["errors"] == []
+
+    # Then the segment's size counts the one left, as its member list does
+    found = await api.data(
+        """query($id: ID!) { segment(id: $id) {
+             size members(first: 10) { nodes { displayName } } } }""",
+        {"id": segment},
+        token=manager,
+    )
+    assert found["segment"]["size"] == 1
+    assert [n["displayName"] for n in found["segment"]["members"]["nodes"]] == ["Stays"]

@@ -21,6 +21,10 @@ GUARDED_FIELDS: dict[tuple[str, str], Permission] = {
     ("Interaction", name): spec.permission
     for name, spec in INTERACTION_FIELDS.items()
     if spec.permission is not None
+} | {
+    # strategicValueSet (crm.insights): a strategic figure and its reason.
+    ("Customer", "strategic_value"): Permission.FINANCIALS_READ,
+    ("Customer", "strategic_reason"): Permission.FINANCIALS_READ,
 }
 
 

@@ -398,6 +398,39 @@ def scrub_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {**kept, "erased": True}
 
 
+async def _segments_of(session: AsyncSession, ids: list[int]) -> list[int]:
+    """The segments these customers are members of now."""
+    memberships = metadata.tables["segment_membership"]
+    found = await session.scalars(
+        select(memberships.c.segment_id)
+        .where(memberships.c.customer_id.in_(ids), memberships.c.left_at.is_(None))
+        .distinct()
+    )
+    return list(found)
+
+
+async def _recount_segments(session: AsyncSession, segment_ids: list[int]) -> None:
+    """Segment sizes after the erased customers' memberships were deleted."""
+    if not segment_ids:
+        return
+    segments, memberships = (
+        metadata.tables["segment"],
+        metadata.tables["segment_membership"],
+    )
+    current = (
+        select(func.count())
+        .select_from(memberships)
+        .where(
+            memberships.c.segment_id == segments.c.id,
+            memberships.c.left_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(segments).where(segments.c.id.in_(segment_ids)).values(size=current)
+    )
+
+
 async def _erase(session: AsyncSession, actor: Actor, customer_ids: list[int]) -> None:
     """Erase these customers' personal data in the session's transaction."""
     ids = await _with_merged(session, customer_ids)
@@ -407,6 +440,7 @@ async def _erase(session: AsyncSession, actor: Actor, customer_ids: list[int]) -
     await _scrub_outbox(session, ids, refs)
     await _scrub_corrections(session, actor, ids)
     await _erase_exports(session, ids)
+    segments = await _segments_of(session, ids)
     for name, rule in INVENTORY.items():
         table = metadata.tables.get(name)
         if table is None or rule.treatment not in (Treatment.DELETE, Treatment.CLEAR):
@@ -416,6 +450,7 @@ async def _erase(session: AsyncSession, actor: Actor, customer_ids: list[int]) -
             await session.execute(delete(table).where(where))
         else:
             await session.execute(update(table).where(where).values(**rule.clear))
+    await _recount_segments(session, segments)
     customers = Customer.__table__  # type: ignore[attr-defined]
     await session.execute(
         update(customers)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    null,
     or_,
     select,
 )
@@ -133,15 +134,17 @@ COLUMNS = (
 
 
 def _rate(rates: Mapping[str, Decimal]) -> ColumnElement[float]:
+    """The factor into the reporting currency. `rates` holds every currency that
+    counts, the reporting one at 1; an amount in any other currency has no factor
+    (NULL): it is left out of every sum, never counted 1:1."""
     currency = col(Interaction.currency)
-    if not rates:
-        return literal(1.0, Float)
     return case(
+        (currency.is_(None), literal(1.0, Float)),
         *(
             (currency == code, literal(float(rate), Float))
             for code, rate in rates.items()
         ),
-        else_=literal(1.0, Float),
+        else_=null(),
     )
 
 

@@ -10,6 +10,7 @@ incremental update of one customer with the last fitted parameters.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from crm.insights.config import load_settings, settings_snapshot
 from crm.insights.models import CustomerInsight, InsightModelFit, InsightSettings
 from crm.permissions import Permission
 from crm.policy import require
+
+log = logging.getLogger(__name__)
 
 STAGES = ("aggregates", "fits", "scores", "write")
 Progress = Callable[[str, float], None]  # (stage finished, its seconds)
@@ -58,11 +61,15 @@ def _withdrawn() -> ColumnElement[bool] | None:
 
 
 def _rates(settings: InsightSettings) -> dict[str, Decimal]:
-    return {
+    """Every currency whose amounts count, with its factor into the reporting
+    currency (itself at 1); amounts in other currencies are left out of sums."""
+    rates = {
         code: Decimal(rate)
         for code, rate in (settings.exchange_rates or {}).items()
         if code != settings.reporting_currency
     }
+    rates[settings.reporting_currency] = Decimal(1)
+    return rates
 
 
 def _window(settings: InsightSettings, as_of: datetime) -> aggregates.Window:
@@ -228,5 +235,15 @@ async def on_interactions_changed(
     session: AsyncSession, customer_ids: list[int]
 ) -> None:
     """The hook of crm.interactions.service: a purchase or refund (or a rating,
-    contact or cost) moves that customer's measures within the same transaction."""
-    await update_customers(session, sorted(set(customer_ids)))
+    contact or cost) moves that customer's measures within the same transaction.
+
+    The update runs in a savepoint and never refuses the interaction: if it fails
+    (e.g. an unusable stored fit), the update is rolled back and logged, the
+    interaction is kept, and the customer's row stays as it was until the next full
+    refresh recomputes it."""
+    wanted = sorted(set(customer_ids))
+    try:
+        async with session.begin_nested():
+            await update_customers(session, wanted)
+    except Exception:
+        log.exception("insight update failed for customers %s; kept stale", wanted)

@@ -379,10 +379,41 @@ def _predictions(
             high=settings.churn_high_below,
             medium=settings.churn_medium_below,
         )
+    _one_time_buyer_bands(bands, has_alive, inputs, fit, settings)
     out["churn_band"] = bands
     out["expected_spend"] = _money(spend)
     out["predicted_clv"] = _money(clv)
     out["clv_percentile"] = _percentiles(clv, fit, fresh)
+
+
+def _one_time_buyer_bands(
+    bands: np.ndarray,
+    has_alive: np.ndarray,
+    inputs: Inputs,
+    fit: Fit,
+    settings: InsightSettings,
+) -> None:
+    """Churn bands of one-time buyers (x = 0), in place.
+
+    BG/NBD gives them P(alive) = 1 however long they have been silent (a drop-out
+    can only follow a repeat purchase), which would keep them at LOW risk forever.
+    Their band instead comes from the probability that an active buyer of the base
+    makes no repeat purchase in the T weeks since the first one, from the fitted
+    Gamma of purchase rates: (alpha / (alpha + T))^r, with the same thresholds.
+    P(alive) itself stays the model's.
+    """
+    if fit.bgnbd is None:
+        return
+    once = has_alive & (inputs.x == 0)
+    if not once.any():
+        return
+    r, alpha = fit.bgnbd.r, fit.bgnbd.alpha
+    with np.errstate(all="ignore"):
+        silent = np.exp(r * (np.log(alpha) - np.log(alpha + inputs.T[once])))
+    silent = np.where(np.isfinite(silent), np.clip(silent, 0.0, 1.0), 1.0)
+    bands[once] = churn_band(
+        silent, high=settings.churn_high_below, medium=settings.churn_medium_below
+    )
 
 
 def _percentiles(clv: np.ndarray, fit: Fit, fresh: bool) -> np.ndarray:

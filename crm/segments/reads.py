@@ -113,9 +113,15 @@ class History:
     count_statement: Select[Any]
 
 
-def _history_rows(segment_id: int) -> Any:
+def _history_rows(segment_id: int, actor: Actor) -> Any:
+    """Entries and leaves of the customers `actor` may see (a partner never learns
+    the ID of a customer who withdrew partner sharing)."""
     stint = SegmentMembership
-    mine = col(stint.segment_id) == segment_id
+    mine = and_(
+        col(stint.segment_id) == segment_id,
+        col(Customer.id) == col(stint.customer_id),
+        customer_scope(actor),
+    )
     entered: Select[Any] = select(  # type: ignore[assignment]
         col(stint.id).label("stint_id"),
         col(stint.customer_id).label("customer_id"),
@@ -136,7 +142,7 @@ async def history(
 ) -> History:
     """Entries and leaves, newest first (keyset over time, stint, change)."""
     policies.can_read_members(actor)
-    rows = _history_rows(segment_id)
+    rows = _history_rows(segment_id, actor)
     keys = [
         SortKey(rows.c.at, "datetime", True),
         SortKey(rows.c.stint_id, "int", True),
@@ -292,7 +298,12 @@ async def satisfaction(
                     col(SegmentMembership.left_at).is_(None),
                 ),
             )
-            .where(rating.is_not(None), col(Interaction.occurred_at) >= since)
+            .join(Customer, col(Customer.id) == col(Interaction.customer_id))
+            .where(
+                customer_scope(actor),
+                rating.is_not(None),
+                col(Interaction.occurred_at) >= since,
+            )
         )
     ).one()
     responses, promoters, detractors, csat_responses, satisfied = (int(v) for v in row)

@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from crm.actors import Actor
-from crm.columns import Money
+from crm.columns import MONEY_SCALE, Money
 from crm.consent.rules import profiling_withdrawn
 from crm.customers.filters import CUSTOMER_SPEC, mentions_archived
 from crm.customers.models import Customer
@@ -52,6 +52,8 @@ from crm.permissions import Permission
 
 ACTIVITY = "activity"
 MAX_WINDOW_DAYS = 36_500
+# Money columns are NUMERIC(18, MONEY_SCALE): bounds beyond them cannot compare.
+MONEY_DIGITS = 18
 ACTIVITY_KEYS = {
     "kinds",
     "channels",
@@ -160,11 +162,40 @@ def _check_aggregate(value: Mapping[str, Any], key: str, path: str) -> None:
     here = f"{path}.{key}"
     if not isinstance(ops, Mapping) or not any(v is not None for v in ops.values()):
         raise BadInput(f"{here} must hold at least one operator.", field=here)
-    if key == "count":
-        for op, bound in ops.items():
-            numbers = bound if isinstance(bound, list) else [bound]
+    for op, bound in ops.items():
+        numbers = bound if isinstance(bound, list) else [bound]
+        if key == "count":
             if any(isinstance(n, int) and n < 0 for n in numbers):
                 raise BadInput(f"{here}.{op}: a count is never negative.", field=here)
+        elif any(not _fits_money(n) for n in numbers):
+            # Checked when the rule is saved, not when a refresh first runs it.
+            raise BadInput(
+                f"{here}.{op}: an amount has at most {MONEY_SCALE} decimals and "
+                f"less than {MONEY_DIGITS - MONEY_SCALE} digits before them.",
+                field=f"{here}.{op}",
+            )
+
+
+def _fits_money(raw: Any) -> bool:
+    """Whether a bound compares with a money total (other wrong values are left
+    to the compiler, which names them)."""
+    if isinstance(raw, bool) or raw is None:
+        return True
+    try:
+        number = Decimal(str(raw))
+    except InvalidOperation:
+        return True
+    if not number.is_finite():
+        return True
+    exponent = number.as_tuple().exponent
+    return (
+        abs(number) < Decimal(10) ** (MONEY_DIGITS - MONEY_SCALE)
+        and isinstance(exponent, int)
+        and (
+            exponent >= -MONEY_SCALE
+            or number == number.normalize().quantize(Decimal(1).scaleb(-MONEY_SCALE))
+        )
+    )
 
 
 def compile_activity(

@@ -189,7 +189,8 @@ class TierInsight:
     name: str | None = strawberry.field(description="Null below the first tier.")
     next_tier: str | None = strawberry.field(description="Null in the top tier.")
     progress: float | None = strawberry.field(
-        description="0-1 of the way to the next tier (1 at the top)."
+        description="0-1 of the way to the next tier (1 at the top). On a money "
+        "ladder it needs financials:read (with the thresholds it gives the spend)."
     )
     measure: Money | None = strawberry.field(
         description="The customer's value of the ladder's measure (money bases). "
@@ -310,6 +311,11 @@ def _retention(i: CustomerInsight, s: InsightSettings) -> RetentionInsight | Non
         if alive is None
         else f"a {alive:.0%} chance of still being an active buyer"
     )
+    if alive is not None and i.repeat_purchases == 0:
+        said += (
+            " (the model cannot tell a one-time buyer has left: their churn risk "
+            "is how unlikely an active buyer would stay silent this long)"
+        )
     return RetentionInsight(
         repeat_purchases=i.repeat_purchases,
         weeks_first_to_last=i.weeks_first_to_last or 0.0,
@@ -403,7 +409,8 @@ def _tier(
     return TierInsight(
         name=i.tier,
         next_tier=i.next_tier,
-        progress=i.tier_progress,
+        # Progress on a money ladder, with its thresholds, gives the spend away.
+        progress=i.tier_progress if financial or not money_basis else None,
         measure=(
             money(i.tier_measure, i.currency) if financial and money_basis else None
         ),
