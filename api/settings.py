@@ -90,6 +90,20 @@ class Settings(BaseSettings):
         description="The worker runs a full insights refresh once the last one is "
         "this old (a purchase moves its customer's measures at once in between).",
     )
+    insight_snapshots_daily_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Insight history: every snapshot this recent (days) is kept.",
+    )
+    insight_snapshots_monthly_months: int = Field(
+        default=36,
+        ge=0,
+        le=1200,
+        description="Insight history older than the daily window: the last snapshot "
+        "of each customer per calendar month is kept for this many months, older "
+        "ones are deleted.",
+    )
     worker_poll_seconds: float = Field(
         default=60,
         gt=0,

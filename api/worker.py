@@ -28,6 +28,7 @@ from crm.db import Database
 from crm.erasure.jobs import carry_out_due_requests
 from crm.exports.jobs import prepare_pending_exports, purge_expired_exports
 from crm.insights.refresh import refresh_if_due
+from crm.insights.retention import thin_snapshots
 from crm.segments.jobs import refresh_due
 
 logger = logging.getLogger("mutual.worker")
@@ -65,6 +66,20 @@ async def refresh_insights(database: Database, settings: Settings) -> str:
     return f"refreshed insights of {report.customers} customer(s)"
 
 
+def snapshot_retention_interval(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.insights_refresh_hours)
+
+
+async def thin_insight_snapshots(database: Database, settings: Settings) -> str:
+    """Thin the insight history to the retention of the settings."""
+    deleted = await thin_snapshots(
+        database,
+        daily_days=settings.insight_snapshots_daily_days,
+        monthly_months=settings.insight_snapshots_monthly_months,
+    )
+    return f"deleted {deleted} insight snapshot(s)"
+
+
 async def carry_out_erasures(database: Database, settings: Settings) -> str:
     """Carry out erasure requests whose review window has ended."""
     return f"carried out {await carry_out_due_requests(database)} erasure request(s)"
@@ -81,6 +96,8 @@ async def prepare_exports(database: Database, settings: Settings) -> str:
 JOBS: list[Job] = [
     # Insights first: segment rules may use their scores.
     Job("insights.refresh", poll_interval, refresh_insights),
+    # Once per refresh interval: the history kept daily, then monthly.
+    Job("insights.thin_snapshots", snapshot_retention_interval, thin_insight_snapshots),
     Job("segments.refresh", poll_interval, refresh_segments),
     Job("erasure.carry_out_due", poll_interval, carry_out_erasures),
     Job("exports.prepare", poll_interval, prepare_exports),

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from crm.actors import Anonymous, StaffActor
 from crm.audit.models import AuditEvent, OutboxEvent
@@ -9,9 +10,11 @@ from crm.customers import service
 from crm.customers.merge import merge_customers
 from crm.customers.models import Customer
 from crm.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from crm.ids import decode_id, to_global_id
 from crm.interactions.models import Interaction
 from crm.interactions.service import log_interaction
 from crm.permissions import StaffRole
+from crm.segments.models import SegmentMembership
 from crm.staff.models import StaffMember
 
 NOTE = {
@@ -297,3 +300,211 @@ async def test_a_caller_without_merge_permission_changes_nothing(
         await merge(db, actor, target_id=target.id, source_id=source.id)
 
     assert await state(db) == before
+
+
+# --- segment memberships, through the GraphQL API ---------------------------------
+
+SEGMENT_CREATE = """mutation($input: SegmentCreateInput!) {
+  segmentCreate(input: $input) { segment { id size } errors { code } }
+}"""
+MEMBERS_ADD = """mutation($input: SegmentMembersInput!) {
+  segmentMembersAdd(input: $input) { segment { size } errors { code } }
+}"""
+SEGMENT_REFRESH = """mutation($id: ID!) {
+  segmentRefresh(input: {id: $id}) { segment { size } entered left errors { code } }
+}"""
+SEGMENT = """query($id: ID!) {
+  segment(id: $id) {
+    size
+    members(first: 50) { nodes { id } }
+    history(first: 50) { edges { node { change customerId } } }
+  }
+}"""
+CUSTOMER_MERGE = """mutation($t: ID!, $s: ID!) {
+  customerMerge(input: {targetId: $t, sourceId: $s}) {
+    customer { id } movedInteractions errors { field code }
+  }
+}"""
+
+
+def cid(pk):
+    return to_global_id("Customer", pk)
+
+
+async def new_segment(api, token, **input_):
+    payload = (await api.data(SEGMENT_CREATE, {"input": input_}, token=token))[
+        "segmentCreate"
+    ]
+    assert payload["errors"] == []
+    return payload["segment"]["id"]
+
+
+async def static_segment(api, token, members):
+    sid = await new_segment(api, token, name="Hand-picked", kind="STATIC")
+    added = (
+        await api.data(
+            MEMBERS_ADD,
+            {"input": {"segmentId": sid, "customerIds": [cid(m) for m in members]}},
+            token=token,
+        )
+    )["segmentMembersAdd"]
+    assert added["errors"] == [] and added["segment"]["size"] == len(members)
+    return sid
+
+
+async def gql_merge(api, token, target, source):
+    data = await api.data(
+        CUSTOMER_MERGE, {"t": cid(target), "s": cid(source)}, token=token
+    )
+    return data["customerMerge"]
+
+
+async def segment_view(api, token, sid):
+    segment = (await api.data(SEGMENT, {"id": sid}, token=token))["segment"]
+    members = sorted(n["id"] for n in segment["members"]["nodes"])
+    history = [
+        (e["node"]["change"], e["node"]["customerId"])
+        for e in segment["history"]["edges"]
+    ]
+    return segment["size"], members, history
+
+
+async def stints(api, sid):
+    """(customer, current?) of every stint of a segment, oldest first."""
+    async with api.db.transaction(write=False) as session:
+        found = await session.execute(
+            select(col(SegmentMembership.customer_id), col(SegmentMembership.left_at))
+            .where(col(SegmentMembership.segment_id) == decode_id(sid, "Segment"))
+            .order_by(col(SegmentMembership.id))
+        )
+        return [(customer, left is None) for customer, left in found]
+
+
+async def membership_events(api):
+    async with api.db.transaction(write=False) as session:
+        found = await session.scalars(
+            select(OutboxEvent)
+            .where(col(OutboxEvent.topic).like("segment.customer_%"))
+            .order_by(col(OutboxEvent.id))
+        )
+        return [(e.topic, e.payload) for e in found]
+
+
+async def test_a_merge_hands_the_sources_static_memberships_to_the_target(api):
+    # given a static segment whose only member is the source
+    target = await api.customer(display_name="Ann")
+    source = await api.customer(display_name="Annie")
+    _, token = await api.staff("manager")
+    sid = await static_segment(api, token, [source])
+    before = await membership_events(api)
+
+    # when the source is merged into the target
+    payload = await gql_merge(api, token, target, source)
+
+    # then the target is a member in its place and the size is unchanged
+    assert payload["errors"] == []
+    size, members, history = await segment_view(api, token, sid)
+    assert (size, members) == (1, [cid(target)])
+    assert await stints(api, sid) == [(source, False), (target, True)]
+    # and the history shows the source's stint closed and the target's opened
+    assert sorted(history) == sorted(
+        [("ENTERED", cid(source)), ("LEFT", cid(source)), ("ENTERED", cid(target))]
+    )
+    # and each change is one outbox event, shaped as the segment's own events
+    events = (await membership_events(api))[len(before) :]
+    assert [(topic, p["id"]) for topic, p in events] == [
+        ("segment.customer_left", source),
+        ("segment.customer_entered", target),
+    ]
+    own_shape = set(before[0][1])
+    for _, p in events:
+        assert set(p) == own_shape
+        assert (p["entity"], p["segment"]) == ("Customer", sid)
+        assert p["segment_id"] == decode_id(sid, "Segment")
+    assert events[0][1]["at"] == events[1][1]["at"]
+    async with api.db.transaction(write=False) as session:
+        merged = await session.scalar(
+            select(OutboxEvent).where(col(OutboxEvent.topic) == "customer.merged")
+        )
+    assert merged is not None
+    assert (merged.payload["segments_left"], merged.payload["segments_entered"]) == (
+        1,
+        1,
+    )
+
+
+async def test_a_target_already_in_the_static_segment_keeps_its_one_stint(api):
+    # given a static segment holding the source, the target and one other customer
+    target = await api.customer(display_name="Ann")
+    source = await api.customer(display_name="Annie")
+    other = await api.customer(display_name="Bob")
+    _, token = await api.staff("manager")
+    sid = await static_segment(api, token, [source, target, other])
+    before = await membership_events(api)
+
+    # when the source is merged into the target
+    assert (await gql_merge(api, token, target, source))["errors"] == []
+
+    # then the segment shrinks by one and the target has no second stint
+    size, members, _ = await segment_view(api, token, sid)
+    assert size == 2
+    assert members == sorted([cid(target), cid(other)])
+    assert sorted(await stints(api, sid)) == sorted(
+        [(source, False), (target, True), (other, True)]
+    )
+    events = (await membership_events(api))[len(before) :]
+    assert [(topic, p["id"]) for topic, p in events] == [
+        ("segment.customer_left", source)
+    ]
+
+
+async def test_a_dynamic_segment_loses_the_source_and_waits_for_a_refresh(api):
+    # given a dynamic segment of VIPs holding the source (the target is no VIP)
+    target = await api.customer(display_name="Ann")
+    source = await api.customer(display_name="Annie", tags=["vip"])
+    _, token = await api.staff("manager")
+    sid = await new_segment(api, token, name="VIPs", rule={"tags": {"has": "vip"}})
+    first = (await api.data(SEGMENT_REFRESH, {"id": sid}, token=token))[
+        "segmentRefresh"
+    ]
+    assert first["segment"]["size"] == 1
+    before = await membership_events(api)
+
+    # when the source is merged into the target (which takes its tag)
+    assert (await gql_merge(api, token, target, source))["errors"] == []
+
+    # then the source's stint is closed, the size recounted, the target not added
+    size, members, _ = await segment_view(api, token, sid)
+    assert (size, members) == (0, [])
+    assert await stints(api, sid) == [(source, False)]
+    events = (await membership_events(api))[len(before) :]
+    assert [(topic, p["id"]) for topic, p in events] == [
+        ("segment.customer_left", source)
+    ]
+    # and the next refresh lets the target in by the rule
+    again = (await api.data(SEGMENT_REFRESH, {"id": sid}, token=token))[
+        "segmentRefresh"
+    ]
+    assert (again["entered"], again["left"], again["segment"]["size"]) == (1, 0, 1)
+    assert (await segment_view(api, token, sid))[1] == [cid(target)]
+
+
+async def test_a_refused_merge_leaves_segment_memberships_alone(api):
+    # given a static segment holding the source
+    target = await api.customer(display_name="Ann")
+    source = await api.customer(display_name="Annie")
+    _, manager = await api.staff("manager")
+    _, agent = await api.staff("agent")
+    sid = await static_segment(api, manager, [source])
+    before = (await segment_view(api, manager, sid), await membership_events(api))
+
+    # when an agent, who may not merge, tries it
+    code = await api.error_code(
+        CUSTOMER_MERGE, {"t": cid(target), "s": cid(source)}, token=agent
+    )
+
+    # then it is forbidden and the segment is as it was
+    assert code == "FORBIDDEN"
+    after = (await segment_view(api, manager, sid), await membership_events(api))
+    assert after == before
+    assert await stints(api, sid) == [(source, True)]

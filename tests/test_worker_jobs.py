@@ -1,4 +1,5 @@
-"""The worker's registry: insights before segments, each job doing its work once."""
+"""The worker's registry: insights before segments, each job doing its work once;
+the insight history thinned to its retention."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import col
 
 from api.settings import Settings
 from api.worker import JOBS, run_worker
 from crm.columns import utcnow
-from crm.insights.models import CustomerInsight, InsightModelFit
+from crm.insights.models import CustomerInsight, InsightModelFit, InsightSnapshot
 from tests.client import Api
 
 
@@ -69,3 +70,51 @@ async def test_the_worker_refreshes_insights_only_when_the_last_refresh_is_old(
     async with api.db.transaction(write=False) as session:
         latest = await session.scalar(select(func.max(col(InsightModelFit.fitted_at))))
     assert latest is not None and utcnow() - latest < timedelta(minutes=5)
+
+
+def test_snapshots_are_thinned_after_the_insights_refresh():
+    names = [job.name for job in JOBS]
+    assert names.index("insights.refresh") < names.index("insights.thin_snapshots")
+
+
+async def test_the_worker_thins_insight_snapshots_to_the_retention_settings(
+    api: Api, caplog: pytest.LogCaptureFixture
+):
+    # Given a customer with a recent snapshot, two in an old month and one too old
+    customer = await api.customer(display_name="Ada")
+    now = utcnow()
+    old_month = now - timedelta(days=200)
+    taken = [
+        now - timedelta(days=1),
+        old_month.replace(day=2, hour=1),
+        old_month.replace(day=3, hour=1),
+        now - timedelta(days=3000),
+    ]
+    async with api.db.transaction() as session:
+        await session.execute(
+            insert(InsightSnapshot),
+            [{"customer_id": customer, "taken_at": when} for when in taken],
+        )
+    jobs = [job for job in JOBS if job.name == "insights.thin_snapshots"]
+    settings = Settings(
+        insight_snapshots_daily_days=30, insight_snapshots_monthly_months=24
+    )
+
+    # When the worker runs the job
+    with caplog.at_level(logging.INFO, logger="mutual.worker"):
+        assert await run_worker(api.db, settings, once=True, jobs=jobs) == {
+            "insights.thin_snapshots": True
+        }
+
+    # Then the recent one and the last of the old month remain
+    assert "deleted 2 insight snapshot(s)" in caplog.text
+    async with api.db.transaction(write=False) as session:
+        kept = set(await session.scalars(select(col(InsightSnapshot.taken_at))))
+    assert kept == {taken[0], taken[2]}
+
+
+def test_retention_settings_refuse_a_window_of_no_days():
+    with pytest.raises(ValueError):
+        Settings(insight_snapshots_daily_days=0)
+    with pytest.raises(ValueError):
+        Settings(insight_snapshots_monthly_months=-1)

@@ -16,6 +16,7 @@ from crm.customers.models import Customer
 from crm.customers.service import clean_fields, derive, flush_unique, snapshot
 from crm.errors import FieldError, NotFound, ValidationFailed
 from crm.interactions.models import Interaction
+from crm.segments.merging import move_memberships
 from crm.validation import Errors
 
 # Fields the target takes from the source when its own are empty.
@@ -138,6 +139,10 @@ async def merge_customers(
     await flush_unique(session)
 
     assert target.id is not None and source.id is not None
+    # The source leaves its segments; the target takes its static places.
+    segments = await move_memberships(
+        session, actor, source_id=source.id, target_id=target.id
+    )
     await events.record_many(
         session,
         actor,
@@ -150,6 +155,8 @@ async def merge_customers(
                 "payload": {
                     "source_id": source.id,
                     "moved_interactions": moved_count,
+                    "segments_left": segments.left,
+                    "segments_entered": segments.entered,
                 },
             },
             {

@@ -22,6 +22,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from crm.actors import Actor
@@ -82,19 +83,78 @@ async def members(
 ) -> CustomerList:
     """The segment's current members, by customer ID."""
     policies.can_read_members(actor)
-    stmt = (
+    stmt = _members_of(actor, col(SegmentMembership.segment_id) == segment_id)
+    return CustomerList(await paginate(session, stmt, _by_id(), page), stmt)
+
+
+def _members_of(actor: Actor, segments: ColumnElement[bool]) -> Select[Any]:
+    """Current members of the segments selected by `segments`, as `actor` may see
+    them (a partner never sees a customer who withdrew partner sharing)."""
+    return (
         select(Customer)
         .join(
             SegmentMembership,
             and_(
                 col(SegmentMembership.customer_id) == col(Customer.id),
-                col(SegmentMembership.segment_id) == segment_id,
+                segments,
                 col(SegmentMembership.left_at).is_(None),
             ),
         )
         .where(customer_scope(actor))
     )
-    return CustomerList(await paginate(session, stmt, _by_id(), page), stmt)
+
+
+async def first_member_pages(
+    session: AsyncSession, actor: Actor, segment_ids: Sequence[int], *, size: int
+) -> dict[int, Page[Customer]]:
+    """The first page of members (by customer ID) of many segments: one statement;
+    items and cursors are those `members` gives for a first page."""
+    policies.can_read_members(actor)
+    segment_id = col(SegmentMembership.segment_id)
+    position = (
+        func.row_number()
+        .over(partition_by=segment_id, order_by=col(Customer.id).asc())
+        .label("position")
+    )
+    inner = (
+        _members_of(actor, segment_id.in_(sorted(set(segment_ids))))
+        .add_columns(segment_id.label("member_of"), position)
+        .subquery()
+    )
+    row = aliased(Customer, inner)
+    stmt = (
+        select(row, inner.c.member_of)
+        .where(inner.c.position <= size + 1)
+        .order_by(inner.c.member_of, inner.c.position)
+    )
+    grouped: dict[int, list[Customer]] = {i: [] for i in segment_ids}
+    for customer, member_of in await session.execute(stmt):
+        grouped[member_of].append(customer)
+    pages: dict[int, Page[Customer]] = {}
+    for key, items in grouped.items():
+        more = len(items) > size
+        items = items[:size]
+        cursors = [encode_cursor([c.id]) for c in items]
+        pages[key] = Page(items, cursors, has_next_page=more, has_previous_page=False)
+    return pages
+
+
+async def member_counts(
+    session: AsyncSession, actor: Actor, segment_ids: Sequence[int]
+) -> dict[int, int]:
+    """How many current members `actor` may see, per segment: one GROUP BY."""
+    policies.can_read_members(actor)
+    segment_id = col(SegmentMembership.segment_id)
+    inner = (
+        _members_of(actor, segment_id.in_(sorted(set(segment_ids))))
+        .with_only_columns(segment_id.label("member_of"))
+        .subquery()
+    )
+    stmt = select(inner.c.member_of, func.count()).group_by(inner.c.member_of)
+    found = {key: 0 for key in segment_ids}
+    for key, total in await session.execute(stmt):
+        found[key] = int(total)
+    return found
 
 
 @dataclass(frozen=True)
@@ -113,12 +173,12 @@ class History:
     count_statement: Select[Any]
 
 
-def _history_rows(segment_id: int, actor: Actor) -> Any:
+def _history_rows(segments: ColumnElement[bool], actor: Actor) -> Any:
     """Entries and leaves of the customers `actor` may see (a partner never learns
-    the ID of a customer who withdrew partner sharing)."""
+    the ID of a customer who withdrew partner sharing), in the selected segments."""
     stint = SegmentMembership
     mine = and_(
-        col(stint.segment_id) == segment_id,
+        segments,
         col(Customer.id) == col(stint.customer_id),
         customer_scope(actor),
     )
@@ -127,14 +187,83 @@ def _history_rows(segment_id: int, actor: Actor) -> Any:
         col(stint.customer_id).label("customer_id"),
         col(stint.entered_at).label("at"),
         literal(0, Integer()).label("change"),
+        col(stint.segment_id).label("segment_id"),
     ).where(mine)
     left = select(
         col(stint.id),
         col(stint.customer_id),
         col(stint.left_at),
         literal(1, Integer()),
+        col(stint.segment_id),
     ).where(mine, col(stint.left_at).is_not(None))
     return union_all(entered, left).subquery("history")
+
+
+def _history_entry(row: Any) -> HistoryEntry:
+    return HistoryEntry(
+        stint_id=row.stint_id,
+        customer_id=row.customer_id,
+        change=HistoryChange.LEFT if row.change else HistoryChange.ENTERED,
+        at=row.at,
+    )
+
+
+def _history_cursor(row: Any) -> str:
+    return encode_cursor([row.at, row.stint_id, row.change])
+
+
+async def first_history_pages(
+    session: AsyncSession, actor: Actor, segment_ids: Sequence[int], *, size: int
+) -> dict[int, Page[HistoryEntry]]:
+    """The first page of history (newest first) of many segments: one statement;
+    items and cursors are those `history` gives for a first page."""
+    policies.can_read_members(actor)
+    rows = _history_rows(
+        col(SegmentMembership.segment_id).in_(sorted(set(segment_ids))), actor
+    )
+    position = (
+        func.row_number()
+        .over(
+            partition_by=rows.c.segment_id,
+            order_by=[rows.c.at.desc(), rows.c.stint_id.desc(), rows.c.change.desc()],
+        )
+        .label("position")
+    )
+    inner = select(rows, position).subquery()
+    stmt = (
+        select(inner)
+        .where(inner.c.position <= size + 1)
+        .order_by(inner.c.segment_id, inner.c.position)
+    )
+    grouped: dict[int, list[Any]] = {i: [] for i in segment_ids}
+    for row in await session.execute(stmt):
+        grouped[row.segment_id].append(row)
+    pages: dict[int, Page[HistoryEntry]] = {}
+    for key, found in grouped.items():
+        more = len(found) > size
+        found = found[:size]
+        pages[key] = Page(
+            [_history_entry(row) for row in found],
+            [_history_cursor(row) for row in found],
+            has_next_page=more,
+            has_previous_page=False,
+        )
+    return pages
+
+
+async def history_counts(
+    session: AsyncSession, actor: Actor, segment_ids: Sequence[int]
+) -> dict[int, int]:
+    """How many entries and leaves `actor` may see, per segment: one GROUP BY."""
+    policies.can_read_members(actor)
+    rows = _history_rows(
+        col(SegmentMembership.segment_id).in_(sorted(set(segment_ids))), actor
+    )
+    stmt = select(rows.c.segment_id, func.count()).group_by(rows.c.segment_id)
+    found = {key: 0 for key in segment_ids}
+    for key, total in await session.execute(stmt):
+        found[key] = int(total)
+    return found
 
 
 async def history(
@@ -142,7 +271,7 @@ async def history(
 ) -> History:
     """Entries and leaves, newest first (keyset over time, stint, change)."""
     policies.can_read_members(actor)
-    rows = _history_rows(segment_id, actor)
+    rows = _history_rows(col(SegmentMembership.segment_id) == segment_id, actor)
     keys = [
         SortKey(rows.c.at, "datetime", True),
         SortKey(rows.c.stint_id, "int", True),
@@ -167,16 +296,8 @@ async def history(
     found = found[: page.size]
     if reverse:
         found.reverse()
-    items = [
-        HistoryEntry(
-            stint_id=row.stint_id,
-            customer_id=row.customer_id,
-            change=HistoryChange.LEFT if row.change else HistoryChange.ENTERED,
-            at=row.at,
-        )
-        for row in found
-    ]
-    cursors = [encode_cursor([row.at, row.stint_id, row.change]) for row in found]
+    items = [_history_entry(row) for row in found]
+    cursors = [_history_cursor(row) for row in found]
     return History(
         Page(
             items,
@@ -273,6 +394,20 @@ async def satisfaction(
 ) -> Satisfaction:
     """Ratings answering a CSAT survey count for CSAT; the others (NPS, or no
     survey named) are 0-10 answers and count for NPS."""
+    found = await satisfaction_by_segment(
+        session, actor, [segment_id], within_days=within_days
+    )
+    return found[segment_id]
+
+
+async def satisfaction_by_segment(
+    session: AsyncSession,
+    actor: Actor,
+    segment_ids: Sequence[int],
+    *,
+    within_days: int,
+) -> dict[int, Satisfaction]:
+    """`satisfaction` of many segments in one grouped statement."""
     policies.can_read_members(actor)
     require(actor, Permission.INTERACTIONS_READ)
     since = utcnow() - timedelta(days=within_days)
@@ -280,43 +415,55 @@ async def satisfaction(
     is_csat = func.coalesce(col(Interaction.survey) == Survey.CSAT.value, False)
     nps = and_(~is_csat, rating.between(0, 10))
     csat = and_(is_csat, rating.between(1, 5))
-    row = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(_flag(nps)), 0),
-                func.coalesce(func.sum(_flag(and_(nps, rating >= 9))), 0),
-                func.coalesce(func.sum(_flag(and_(nps, rating <= 6))), 0),
-                func.coalesce(func.sum(_flag(csat)), 0),
-                func.coalesce(func.sum(_flag(and_(csat, rating >= 4))), 0),
-            )
-            .select_from(Interaction)
-            .join(
-                SegmentMembership,
-                and_(
-                    col(SegmentMembership.customer_id) == col(Interaction.customer_id),
-                    col(SegmentMembership.segment_id) == segment_id,
-                    col(SegmentMembership.left_at).is_(None),
-                ),
-            )
-            .join(Customer, col(Customer.id) == col(Interaction.customer_id))
-            .where(
-                customer_scope(actor),
-                rating.is_not(None),
-                col(Interaction.occurred_at) >= since,
-            )
+    segment_id = col(SegmentMembership.segment_id)
+    stmt = (
+        select(
+            segment_id,
+            func.coalesce(func.sum(_flag(nps)), 0),
+            func.coalesce(func.sum(_flag(and_(nps, rating >= 9))), 0),
+            func.coalesce(func.sum(_flag(and_(nps, rating <= 6))), 0),
+            func.coalesce(func.sum(_flag(csat)), 0),
+            func.coalesce(func.sum(_flag(and_(csat, rating >= 4))), 0),
         )
-    ).one()
-    responses, promoters, detractors, csat_responses, satisfied = (int(v) for v in row)
-    return Satisfaction(
-        responses=responses,
-        promoters=promoters,
-        passives=responses - promoters - detractors,
-        detractors=detractors,
-        nps=_percent(promoters - detractors, responses),
-        csat_responses=csat_responses,
-        csat=_percent(satisfied, csat_responses),
-        since=since,
+        .select_from(Interaction)
+        .join(
+            SegmentMembership,
+            and_(
+                col(SegmentMembership.customer_id) == col(Interaction.customer_id),
+                segment_id.in_(sorted(set(segment_ids))),
+                col(SegmentMembership.left_at).is_(None),
+            ),
+        )
+        .join(Customer, col(Customer.id) == col(Interaction.customer_id))
+        .where(
+            customer_scope(actor),
+            rating.is_not(None),
+            col(Interaction.occurred_at) >= since,
+        )
+        .group_by(segment_id)
     )
+    sums = {key: (0, 0, 0, 0, 0) for key in segment_ids}
+    for key, *values in await session.execute(stmt):
+        sums[key] = tuple(int(v) for v in values)  # type: ignore[assignment]
+    found: dict[int, Satisfaction] = {}
+    for key, (
+        responses,
+        promoters,
+        detractors,
+        csat_responses,
+        satisfied,
+    ) in sums.items():
+        found[key] = Satisfaction(
+            responses=responses,
+            promoters=promoters,
+            passives=responses - promoters - detractors,
+            detractors=detractors,
+            nps=_percent(promoters - detractors, responses),
+            csat_responses=csat_responses,
+            csat=_percent(satisfied, csat_responses),
+            since=since,
+        )
+    return found
 
 
 def _percent(part: int, whole: int) -> float | None:

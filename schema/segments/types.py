@@ -9,7 +9,6 @@ import strawberry
 from strawberry.scalars import JSON
 
 from crm.errors import BadInput
-from crm.pagination import count
 from crm.segments import reads
 from crm.segments.filters import SegmentOrderField
 from crm.segments.models import Segment as SegmentModel
@@ -28,6 +27,7 @@ from schema.relay import (
     pk_of,
     row_view,
 )
+from schema.segments import loaders
 
 if TYPE_CHECKING:
     from schema.customers.types import Customer
@@ -171,19 +171,20 @@ class Segment(Node):
     ) -> Connection[CustomerT]:
         from schema.customers.types import Customer
 
-        session = info.context.session
         assert self.model_.id is not None
+        segment_id = self.model_.id
+        page = page_args(first, after, last, before)
+
+        async def total() -> int:
+            return await loaders.member_counts(info).load(segment_id)
+
+        if page.after is None and page.before is None and page.last is None:
+            first_page = await loaders.member_pages(info, page.size).load(segment_id)
+            return connection(first_page, Customer.from_model, total)
         listed = await reads.members(
-            session,
-            info.context.actor,
-            self.model_.id,
-            page=page_args(first, after, last, before),
+            info.context.session, info.context.actor, segment_id, page=page
         )
-        return connection(
-            listed.page,
-            Customer.from_model,
-            lambda: count(session, listed.count_statement),
-        )
+        return connection(listed.page, Customer.from_model, total)
 
     @strawberry.field(description="Who entered and left, and when; newest first.")
     async def history(
@@ -194,19 +195,20 @@ class Segment(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[SegmentHistoryEntry]:
-        session = info.context.session
         assert self.model_.id is not None
+        segment_id = self.model_.id
+        page = page_args(first, after, last, before)
+
+        async def total() -> int:
+            return await loaders.history_counts(info).load(segment_id)
+
+        if page.after is None and page.before is None and page.last is None:
+            first_page = await loaders.history_pages(info, page.size).load(segment_id)
+            return connection(first_page, SegmentHistoryEntry.of, total)
         listed = await reads.history(
-            session,
-            info.context.actor,
-            self.model_.id,
-            page=page_args(first, after, last, before),
+            info.context.session, info.context.actor, segment_id, page=page
         )
-        return connection(
-            listed.page,
-            SegmentHistoryEntry.of,
-            lambda: count(session, listed.count_statement),
-        )
+        return connection(listed.page, SegmentHistoryEntry.of, total)
 
     @strawberry.field(
         description="Why a customer is or is not in it: each condition of the rule "
@@ -253,14 +255,11 @@ class Segment(Node):
         ] = 365,
     ) -> SegmentSatisfaction:
         assert self.model_.id is not None
-        ctx = info.context
         if not 1 <= within_days <= 36_500:
             raise BadInput(
                 "withinDays must be between 1 and 36500.", field="withinDays"
             )
-        found = await reads.satisfaction(
-            ctx.session, ctx.actor, self.model_.id, within_days=within_days
-        )
+        found = await loaders.satisfaction(info, within_days).load(self.model_.id)
         return SegmentSatisfaction(
             responses=found.responses,
             promoters=found.promoters,
