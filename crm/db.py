@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -38,6 +39,12 @@ def normalize_url(url: str) -> str:
     elif backend == "sqlite" and parsed.drivername != "sqlite+aiosqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
     return parsed.render_as_string(hide_password=False)
+
+
+def upsert_insert(dialect: str) -> Any:
+    """The INSERT construct of `dialect` that has ON CONFLICT (PostgreSQL and
+    SQLite spell it alike): `upsert_insert(d)(table).on_conflict_do_update(...)`."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def is_sqlite(url: str) -> bool:

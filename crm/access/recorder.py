@@ -27,14 +27,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from crm.access.models import AccessView
 from crm.actors import Actor, PartnerActor, StaffActor
 from crm.columns import utcnow
 from crm.customers.models import Customer
-from crm.db import Database
+from crm.db import Database, upsert_insert
 
 logger = logging.getLogger("mutual.access")
 
@@ -197,8 +196,7 @@ class AccessRecorder:
 
 def _upsert(dialect: str) -> Any:
     table = AccessView.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table)
+    stmt = upsert_insert(dialect)(table)
     new = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=["customer_id", "actor_ref", "day"],

@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -33,6 +31,7 @@ from crm.consent.models import (
 )
 from crm.customers.models import Customer
 from crm.customers.policies import customer_scope
+from crm.db import upsert_insert
 from crm.errors import FieldError, NotFound, ValidationFailed
 from crm.me import policies as me_policies
 from crm.pagination import Page, PageRequest, SortKey, encode_cursor, paginate
@@ -151,9 +150,9 @@ def _clean_occurred_at(errors: Errors, value: Any, now: datetime) -> datetime:
 
 
 def dialect_insert(session: AsyncSession) -> Any:
-    """The INSERT of the session's dialect (both spell ON CONFLICT alike)."""
+    """The upserting INSERT of the session's dialect."""
     assert session.bind is not None
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return upsert_insert(session.bind.dialect.name)
 
 
 async def _granted_now(

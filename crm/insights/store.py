@@ -14,11 +14,10 @@ from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import delete, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crm.db import upsert_insert
 from crm.insights.models import CustomerInsight, InsightSnapshot
 
 ColumnKind = Literal["money", "float", "int", "bool", "text", "time"]
@@ -162,8 +161,7 @@ async def upsert_rows(
     if not rows:
         return
     table = CustomerInsight.__table__  # type: ignore[attr-defined]
-    builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = builder(table)
+    stmt = upsert_insert(dialect)(table)
     updated = {name: stmt.excluded[name] for name in rows[0] if name != "customer_id"}
     await session.execute(
         stmt.on_conflict_do_update(index_elements=["customer_id"], set_=updated), rows

@@ -18,11 +18,10 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    tuple_,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Bundle, aliased
 from sqlmodel import col
 
 from crm.actors import Actor
@@ -36,7 +35,6 @@ from crm.pagination import (
     Page,
     PageRequest,
     SortKey,
-    decode_cursor,
     encode_cursor,
     paginate,
 )
@@ -277,35 +275,19 @@ async def history(
         SortKey(rows.c.stint_id, "int", True),
         SortKey(rows.c.change, "int", True),
     ]
-    stmt = select(rows.c.at, rows.c.stint_id, rows.c.change, rows.c.customer_id)
-    count_statement = stmt
-    reverse = page.backwards
-    cursor = page.before if reverse else page.after
-    if cursor is not None:
-        values = decode_cursor(cursor, keys, field="before" if reverse else "after")
-        position = tuple_(rows.c.at, rows.c.stint_id, rows.c.change)
-        stmt = stmt.where(
-            position > tuple_(*values) if reverse else position < tuple_(*values)
-        )
-    columns = (rows.c.at, rows.c.stint_id, rows.c.change)
-    order = [c.asc() if reverse else c.desc() for c in columns]
-    found = list(
-        (await session.execute(stmt.order_by(*order).limit(page.size + 1))).all()
+    entry: Bundle[Any] = Bundle(
+        "entry", rows.c.at, rows.c.stint_id, rows.c.change, rows.c.customer_id
     )
-    more = len(found) > page.size
-    found = found[: page.size]
-    if reverse:
-        found.reverse()
-    items = [_history_entry(row) for row in found]
-    cursors = [_history_cursor(row) for row in found]
+    stmt: Select[Any] = select(entry)
+    found = await paginate(session, stmt, keys, page)
     return History(
         Page(
-            items,
-            cursors,
-            has_next_page=more if not reverse else page.before is not None,
-            has_previous_page=more if reverse else page.after is not None,
+            [_history_entry(row) for row in found.items],
+            found.cursors,
+            has_next_page=found.has_next_page,
+            has_previous_page=found.has_previous_page,
         ),
-        count_statement,
+        stmt,
     )
 
 

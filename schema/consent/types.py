@@ -16,6 +16,11 @@ from schema.consent.enums import (
     ContactChannel,
     ContactFrequency,
 )
+from schema.consent.values import (
+    consent_event_values,
+    consent_status_values,
+    preference_values,
+)
 
 
 @strawberry.type(description="The consent that applies now to one purpose and channel.")
@@ -43,13 +48,7 @@ class Consent:
     @classmethod
     def of(cls, status: ConsentStatus) -> Consent:
         return cls(
-            purpose=status.purpose,
-            channel=status.channel,
-            granted=status.granted,
-            default=status.default,
-            source=ConsentSource(status.source) if status.source else None,
-            decided_at=status.decided_at,
-            decided_channel=status.decided_channel,
+            **consent_status_values(status), decided_channel=status.decided_channel
         )
 
 
@@ -68,16 +67,7 @@ class ConsentEvent:
 
     @classmethod
     def from_model(cls, model: ConsentEventModel) -> ConsentEvent:
-        return cls(
-            purpose=ConsentPurpose(model.purpose),
-            channel=ConsentChannel(model.channel),
-            granted=model.granted,
-            source=ConsentSource(model.source),
-            evidence=model.evidence,
-            recorded_by=model.recorded_by,
-            occurred_at=model.occurred_at,
-            recorded_at=model.recorded_at,
-        )
+        return cls(**consent_event_values(model), recorded_by=model.recorded_by)
 
 
 @strawberry.type(description="How a customer likes to be contacted.")
@@ -97,22 +87,4 @@ class ContactPreferences:
 
     @classmethod
     def of(cls, row: ContactPreference | None) -> ContactPreferences:
-        if row is None:
-            return cls(
-                preferred_channel=None,
-                contact_frequency=None,
-                language=None,
-                updated_at=None,
-            )
-        return cls(
-            preferred_channel=(
-                ContactChannel(row.preferred_channel) if row.preferred_channel else None
-            ),
-            contact_frequency=(
-                ContactFrequency(row.contact_frequency)
-                if row.contact_frequency
-                else None
-            ),
-            language=row.language,
-            updated_at=row.updated_at,
-        )
+        return cls(**preference_values(row))

@@ -18,6 +18,11 @@ from schema.consent.enums import (
     ContactChannel,
     ContactFrequency,
 )
+from schema.consent.values import (
+    consent_event_values,
+    consent_status_values,
+    preference_values,
+)
 from schema.context import Info
 from schema.relay import Connection, connection, page_args
 
@@ -46,14 +51,7 @@ class MyConsent:
 
     @classmethod
     def of(cls, status: ConsentStatus) -> MyConsent:
-        return cls(
-            purpose=status.purpose,
-            channel=status.channel,
-            granted=status.granted,
-            default=status.default,
-            source=ConsentSource(status.source) if status.source else None,
-            decided_at=status.decided_at,
-        )
+        return cls(**consent_status_values(status))
 
 
 @strawberry.type(description="One of your consent decisions, as the firm recorded it.")
@@ -72,15 +70,7 @@ class MyConsentEvent:
 
     @classmethod
     def from_model(cls, model: ConsentEventModel) -> MyConsentEvent:
-        return cls(
-            purpose=ConsentPurpose(model.purpose),
-            channel=ConsentChannel(model.channel),
-            granted=model.granted,
-            source=ConsentSource(model.source),
-            evidence=model.evidence,
-            occurred_at=model.occurred_at,
-            recorded_at=model.recorded_at,
-        )
+        return cls(**consent_event_values(model))
 
 
 @strawberry.type(description="How you like to be contacted.")
@@ -100,25 +90,7 @@ class MyPreferences:
 
     @classmethod
     def of(cls, row: ContactPreference | None) -> MyPreferences:
-        if row is None:
-            return cls(
-                preferred_channel=None,
-                contact_frequency=None,
-                language=None,
-                updated_at=None,
-            )
-        return cls(
-            preferred_channel=(
-                ContactChannel(row.preferred_channel) if row.preferred_channel else None
-            ),
-            contact_frequency=(
-                ContactFrequency(row.contact_frequency)
-                if row.contact_frequency
-                else None
-            ),
-            language=row.language,
-            updated_at=row.updated_at,
-        )
+        return cls(**preference_values(row))
 
 
 @strawberry.type
