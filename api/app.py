@@ -51,6 +51,7 @@ def create_app(
         customer_token_ttl=timedelta(minutes=settings.customer_token_ttl_minutes),
         graphiql=settings.development,
         max_body_bytes=settings.max_body_bytes,
+        planner=settings.planner,
     )
     metrics = Metrics()
 

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_query_cost: int = 50_000
     max_body_bytes: int = 2_000_000
+    planner: bool = Field(
+        default=True,
+        description="Planned execution (schema/planner): list and object reads run "
+        "as one SQL statement per root field. off: every field resolves on its own "
+        "(the reference path the equivalence test compares against).",
+    )
     log_level: str = "info"
     segment_refresh_minutes: int = Field(
         default=60,

@@ -38,6 +38,7 @@ class MutualGraphQL(GraphQL[Context, None]):
         customer_token_ttl: timedelta,
         graphiql: bool,
         max_body_bytes: int,
+        planner: bool = True,
     ) -> None:
         super().__init__(
             schema,
@@ -49,6 +50,7 @@ class MutualGraphQL(GraphQL[Context, None]):
         self.providers = providers
         self.customer_token_ttl = customer_token_ttl
         self.max_body_bytes = max_body_bytes
+        self.planner = planner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -92,6 +94,7 @@ class MutualGraphQL(GraphQL[Context, None]):
             customer_token_ttl=self.customer_token_ttl,
             request=request,
             auth_error=auth.error,
+            planner=self.planner,
         )
 
     async def run(

@@ -30,6 +30,8 @@ class Context:
     request: Any = None
     # Why the credentials were refused, when they were (the actor is then anonymous).
     auth_error: str | None = None
+    # Whether root fields may run planned (schema/planner); off: field by field.
+    planner: bool = False
     session_: AsyncSession | None = None
     loaders_: Loaders | None = field(default=None)
     # Per-operation objects of the domain packages (their DataLoaders), by key.
