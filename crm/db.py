@@ -72,6 +72,10 @@ def _sqlite_engine(url: str, *, begin: str, foreign_keys: bool) -> AsyncEngine:
         dbapi_connection.create_function(
             "mutual_fold", 1, _casefold, deterministic=True
         )
+        # The API's text forms, for documents the planner has SQLite build.
+        from crm.sqljson import register_sqlite_functions
+
+        register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

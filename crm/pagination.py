@@ -164,13 +164,12 @@ def _after(
     return or_(*clauses)
 
 
-async def paginate(
-    session: AsyncSession,
-    stmt: Select[Any],
-    keys: Sequence[SortKey],
-    page: PageRequest,
-) -> Page[Any]:
-    """Run `stmt` (selecting one entity) for one page in `keys` order."""
+def keyset_window(
+    stmt: Select[Any], keys: Sequence[SortKey], page: PageRequest
+) -> Select[Any]:
+    """`stmt` narrowed to the rows of one page and the one after it (size + 1),
+    nearest to the cursor first, with the sort keys added as `_k0`, `_k1`...
+    A cursor that is not one of this list is BadInput."""
     reverse = page.backwards
     cursor = page.before if reverse else page.after
     if cursor is not None:
@@ -180,8 +179,18 @@ async def paginate(
         k.column.desc() if k.descending != reverse else k.column.asc() for k in keys
     ]
     labelled = [k.column.label(f"_k{i}") for i, k in enumerate(keys)]
-    stmt = stmt.add_columns(*labelled).order_by(*order).limit(page.size + 1)
-    rows = (await session.execute(stmt)).all()
+    return stmt.add_columns(*labelled).order_by(*order).limit(page.size + 1)
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    keys: Sequence[SortKey],
+    page: PageRequest,
+) -> Page[Any]:
+    """Run `stmt` (selecting one entity) for one page in `keys` order."""
+    reverse = page.backwards
+    rows = (await session.execute(keyset_window(stmt, keys, page))).all()
     more = len(rows) > page.size
     rows = rows[: page.size]
     if reverse:

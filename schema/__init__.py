@@ -27,6 +27,7 @@ from schema.me.queries import MeQueries
 from schema.node import NodeQueries
 from schema.partners.mutations import PartnerMutations
 from schema.partners.queries import PartnerQueries
+from schema.planner.executor import PlannedExecutionContext
 from schema.segments.mutations import SegmentMutations
 from schema.segments.queries import SegmentQueries
 from schema.selfservice.mutations import SelfServiceMutations
@@ -92,6 +93,7 @@ def build_schema(
             OperationTransaction,
         ],
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=PlannedExecutionContext,
     )
 
 

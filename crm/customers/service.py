@@ -180,8 +180,18 @@ async def get_customer(
 ) -> Customer:
     found = await repository.by_ids(session, actor, [customer_id])
     if customer_id not in found:
-        raise NotFound("No customer with that ID.", field="id")
+        raise customer_not_found()
     return found[customer_id]
+
+
+def customer_query(actor: Actor, customer_id: int) -> Select[Any]:
+    """The customer with this ID, if `actor` may see them."""
+    return repository.customers(actor).where(Customer.id == customer_id)  # type: ignore[arg-type]
+
+
+def customer_not_found() -> NotFound:
+    """What a missing customer, or one the caller may not see, reads as."""
+    return NotFound("No customer with that ID.", field="id")
 
 
 @dataclass
@@ -202,6 +212,24 @@ async def list_customers(
     order: CustomerOrderField | None = None,
     descending: bool = False,
 ) -> CustomerList:
+    stmt, keys = await customer_list(
+        session, actor, where=where, search=search, order=order, descending=descending
+    )
+    result = await paginate(session, stmt, keys, page)
+    return CustomerList(page=result, count_statement=stmt)
+
+
+async def customer_list(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    where: Mapping[str, Any] | None = None,
+    search: str | None = None,
+    order: CustomerOrderField | None = None,
+    descending: bool = False,
+) -> tuple[Select[Any], list[SortKey]]:
+    """The customers `actor` asked for, unpaged, and the keys that order them: the
+    rules of a customer list, for the resolvers and the planner alike."""
     stmt = repository.customers(actor).where(compile_where(CUSTOMER_SPEC, where, actor))
     if not mentions_archived(where):
         stmt = stmt.where(Customer.archived_at.is_(None))  # type: ignore[union-attr]
@@ -215,8 +243,7 @@ async def list_customers(
         stmt = stmt.where(plan.condition)
         if order is None:
             keys = [SortKey(plan.rank, "float"), SortKey(Customer.id, "int")]  # type: ignore[arg-type]
-    result = await paginate(session, stmt, keys, page)
-    return CustomerList(page=result, count_statement=stmt)
+    return stmt, keys
 
 
 async def create_customer(

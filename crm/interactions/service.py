@@ -37,7 +37,7 @@ from crm.interactions.models import (
     Source,
     Visibility,
 )
-from crm.pagination import Page, PageRequest, encode_cursor, paginate
+from crm.pagination import Page, PageRequest, SortKey, encode_cursor, paginate
 from crm.validation import (
     Errors,
     clean_currency,
@@ -186,14 +186,22 @@ async def _open_customer(
 async def get_interaction(
     session: AsyncSession, actor: Actor, interaction_id: int
 ) -> Interaction:
-    found = await session.scalar(
-        policies.scoped(select(Interaction), actor).where(
-            col(Interaction.id) == interaction_id
-        )
-    )
+    found = await session.scalar(interaction_query(actor, interaction_id))
     if found is None:
-        raise NotFound("No interaction with that ID.", field="id")
+        raise interaction_not_found()
     return found
+
+
+def interaction_query(actor: Actor, interaction_id: int) -> Select[Any]:
+    """The interaction with this ID, if `actor` may see it."""
+    return policies.scoped(select(Interaction), actor).where(
+        col(Interaction.id) == interaction_id
+    )
+
+
+def interaction_not_found() -> NotFound:
+    """What a missing interaction, or one the caller may not see, reads as."""
+    return NotFound("No interaction with that ID.", field="id")
 
 
 @dataclass
@@ -358,11 +366,25 @@ async def list_interactions(
     descending: bool = True,
     customer_id: int | None = None,
 ) -> InteractionList:
-    stmt = _filtered(actor, where)
+    stmt, keys = interaction_list(
+        actor, where=where, order=order, descending=descending
+    )
     if customer_id is not None:
         stmt = stmt.where(col(Interaction.customer_id) == customer_id)
-    result = await paginate(session, stmt, interaction_order(order, descending), page)
+    result = await paginate(session, stmt, keys, page)
     return InteractionList(page=result, count_statement=stmt)
+
+
+def interaction_list(
+    actor: Actor,
+    *,
+    where: Mapping[str, Any] | None = None,
+    order: InteractionOrderField = InteractionOrderField.OCCURRED_AT,
+    descending: bool = True,
+) -> tuple[Select[Any], list[SortKey]]:
+    """The interactions `actor` asked for, unpaged, and the keys that order them:
+    the rules of an interaction list, for the resolvers and the planner alike."""
+    return _filtered(actor, where), interaction_order(order, descending)
 
 
 async def first_pages_by_customer(

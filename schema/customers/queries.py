@@ -16,6 +16,7 @@ from schema.customers.types import Customer
 from schema.enums import OrderDirection
 from schema.filters import CustomerWhere
 from schema.permissions import Has, gate
+from schema.planner import roots as planner
 from schema.relay import Connection, connection, page_args, pk_of
 from schema.scalars import plain
 from schema.selfservice.access import note_customer_reads
@@ -47,10 +48,16 @@ class CustomerQueries:
         before: str | None = None,
     ) -> Connection[Customer]:
         session = info.context.session
+        page = page_args(first, after, last, before)
+        planned = await planner.customers(
+            info, page=page, where=where, order_by=order_by, search=search
+        )
+        if planned is not None:
+            return planned  # type: ignore[return-value]
         listed = await service.list_customers(
             session,
             info.context.actor,
-            page=page_args(first, after, last, before),
+            page=page,
             where=plain(where) if where is not None else None,
             search=search,
             order=DomainOrderField(order_by.field) if order_by else None,
@@ -68,8 +75,10 @@ class CustomerQueries:
         extensions=gate(Has(Permission.CUSTOMERS_READ)),
     )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        model = await service.get_customer(
-            info.context.session, info.context.actor, pk_of(id, "Customer")
-        )
+        pk = pk_of(id, "Customer")
+        planned = await planner.customer(info, pk)
+        if planned is not None:
+            return planned  # type: ignore[return-value]
+        model = await service.get_customer(info.context.session, info.context.actor, pk)
         note_customer_reads(info, (model.id,))
         return Customer.from_model(model)

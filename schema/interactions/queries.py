@@ -15,6 +15,7 @@ from schema.interactions.types import (
     interaction_order_args,
 )
 from schema.permissions import Has, gate
+from schema.planner import roots as planner
 from schema.relay import Connection, connection, page_args, pk_of
 from schema.scalars import plain
 
@@ -36,11 +37,17 @@ class InteractionQueries:
         before: str | None = None,
     ) -> Connection[Interaction]:
         session = info.context.session
+        page = page_args(first, after, last, before)
         order, descending = interaction_order_args(order_by)
+        planned = await planner.interactions(
+            info, page=page, where=where, order=order, descending=descending
+        )
+        if planned is not None:
+            return planned  # type: ignore[return-value]
         listed = await service.list_interactions(
             session,
             info.context.actor,
-            page=page_args(first, after, last, before),
+            page=page,
             where=plain(where) if where is not None else None,
             order=order,
             descending=descending,
@@ -56,7 +63,11 @@ class InteractionQueries:
         extensions=gate(Has(Permission.INTERACTIONS_READ)),
     )
     async def interaction(self, info: Info, id: strawberry.ID) -> Interaction | None:
+        pk = pk_of(id, "Interaction")
+        planned = await planner.interaction(info, pk)
+        if planned is not None:
+            return planned  # type: ignore[return-value]
         model = await service.get_interaction(
-            info.context.session, info.context.actor, pk_of(id, "Interaction")
+            info.context.session, info.context.actor, pk
         )
         return Interaction.from_model(model)

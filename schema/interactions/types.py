@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from crm.columns import MONEY_SCALE
+from crm.interactions import policies
 from crm.interactions.filters import InteractionOrderField as DomainOrderField
 from crm.interactions.models import Interaction as InteractionModel
-from crm.permissions import Permission
 from schema.context import Info
 from schema.enums import (
     Channel,
@@ -72,7 +72,7 @@ class Interaction(Node):
         model = self.model_
         if model.cost_to_serve is None or model.currency is None:
             return None
-        if not info.context.actor.can(Permission.FINANCIALS_READ):
+        if not policies.can_read_costs(info.context.actor):
             return None
         return Money.of(model.cost_to_serve, model.currency)
 
@@ -80,8 +80,8 @@ class Interaction(Node):
         description="Free text. Internal notes need the right to read them."
     )
     def body(self, info: Info) -> str | None:
-        if self.model_.visibility == "internal" and not info.context.actor.can(
-            Permission.INTERNAL_NOTES_READ
+        if self.model_.visibility in policies.hidden_body_visibilities(
+            info.context.actor
         ):
             return None
         return self.model_.body

@@ -1,0 +1,4 @@
+"""Planned execution: root fields compiled to one SQL statement each.
+
+See docs/architecture.md.
+"""

@@ -1,0 +1,383 @@
+"""Selections to SQL: objects, money and keyset connections as JSON expressions.
+
+Each object type the planner covers has a table here mapping its GraphQL fields to
+SQL over the row's columns; a field missing from the table makes its root field
+resolve the ordinary way. Rules come from crm (scopes, list queries, orderings,
+field rights): the planner asks the same functions the resolvers ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from graphql import get_named_type
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+)
+from sqlmodel import col
+
+from crm.actors import Actor
+from crm.customers.models import LifecycleStage
+from crm.errors import DomainError
+from crm.interactions import policies as interaction_policies
+from crm.interactions import service as interaction_service
+from crm.interactions.models import Channel, Direction, InteractionKind, Source
+from crm.interactions.models import Interaction as InteractionModel
+from crm.interactions.models import Visibility as VisibilityValue
+from crm.pagination import PageRequest, SortKey, keyset_window
+from crm.sqljson import JsonSql, cursor_kinds_supported
+from schema.planner.selection import Selected, Selection, Unplannable
+from schema.relay import page_args
+from schema.scalars import plain
+
+Columns = Any  # a FromClause's `.c`: the row's columns by name
+Json = ColumnElement[Any]
+
+
+@dataclass
+class Plan:
+    """What one operation's planned fields need: the selection reader, the actor
+    and the dialect's JSON builder."""
+
+    selection: Selection
+    actor: Actor
+    json: JsonSql
+
+    def text(self, value: str) -> Json:
+        return literal_column("'" + value.replace("'", "''") + "'")
+
+    def typename(self, name: str) -> Json:
+        return self.text(name)
+
+
+def _column(name: str) -> Callable[[Plan, Columns], Json]:
+    return lambda plan, c: c[name]
+
+
+def _time(name: str) -> Callable[[Plan, Columns], Json]:
+    return lambda plan, c: plan.json.iso_time(c[name])
+
+
+def _enum(name: str, enum: type[Enum]) -> Callable[[Plan, Columns], Json]:
+    return lambda plan, c: plan.json.enum_name(c[name], enum)
+
+
+CUSTOMER_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
+    "id": lambda plan, c: plan.json.global_id("Customer", c.id),
+    "externalRef": _column("external_ref"),
+    "email": _column("email"),
+    "phone": _column("phone"),
+    "givenName": _column("given_name"),
+    "familyName": _column("family_name"),
+    "displayName": _column("display_name"),
+    "company": _column("company"),
+    "locale": _column("locale"),
+    "timeZone": _column("time_zone"),
+    "lifecycleStage": _enum("lifecycle_stage", LifecycleStage),
+    "tags": lambda plan, c: plan.json.doc(c.tags, "[]"),
+    "attributes": lambda plan, c: plan.json.doc(c.attributes, "{}"),
+    "createdAt": _time("created_at"),
+    "updatedAt": _time("updated_at"),
+    "archivedAt": _time("archived_at"),
+    "version": _column("version"),
+    "archived": lambda plan, c: plan.json.boolean(c.archived_at.is_not(None)),
+}
+
+INTERACTION_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
+    "id": lambda plan, c: plan.json.global_id("Interaction", c.id),
+    "occurredAt": _time("occurred_at"),
+    "channel": _enum("channel", Channel),
+    "direction": _enum("direction", Direction),
+    "kind": _enum("kind", InteractionKind),
+    "subject": _column("subject"),
+    "visibility": _enum("visibility", VisibilityValue),
+    "source": _enum("source", Source),
+    "rating": _column("rating"),
+    "sentiment": _column("sentiment"),
+    "externalRef": _column("external_ref"),
+    "recordedBy": _column("recorded_by"),
+    "createdAt": _time("created_at"),
+    "updatedAt": _time("updated_at"),
+    "version": _column("version"),
+}
+
+
+def money(plan: Plan, selected: Selected, amount: Json, currency: Json) -> Json:
+    """A Money object, null when the amount or its currency is missing."""
+    pairs: list[tuple[str, Json]] = []
+    for field in plan.selection.fields(
+        plan.selection.object_type("Money"), selected.nodes
+    ):
+        if field.name == "amount":
+            pairs.append((field.key, plan.json.money(amount)))
+        elif field.name == "currency":
+            pairs.append((field.key, currency))
+        elif field.name == "__typename":
+            pairs.append((field.key, plan.typename("Money")))
+        else:
+            raise Unplannable(f"Money.{field.name}")
+    return plan.json.nested(
+        case(
+            (or_(amount.is_(None), currency.is_(None)), null()),
+            else_=plan.json.obj(pairs),
+        )
+    )
+
+
+def customer_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
+    """A firm Customer object over the row columns `c`."""
+    pairs: list[tuple[str, Json]] = []
+    for field in plan.selection.fields(plan.selection.object_type("Customer"), nodes):
+        scalar = CUSTOMER_SCALARS.get(field.name)
+        if scalar is not None:
+            pairs.append((field.key, scalar(plan, c)))
+        elif field.name == "__typename":
+            pairs.append((field.key, plan.typename("Customer")))
+        elif field.name == "interactions":
+            pairs.append((field.key, customer_interactions(plan, field, c)))
+        else:
+            raise Unplannable(f"Customer.{field.name}")
+    return plan.json.obj(pairs)
+
+
+def interaction_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
+    """A firm Interaction object over the row columns `c`; body and cost follow
+    crm.interactions.policies."""
+    pairs: list[tuple[str, Json]] = []
+    for field in plan.selection.fields(
+        plan.selection.object_type("Interaction"), nodes
+    ):
+        scalar = INTERACTION_SCALARS.get(field.name)
+        if scalar is not None:
+            pairs.append((field.key, scalar(plan, c)))
+        elif field.name == "__typename":
+            pairs.append((field.key, plan.typename("Interaction")))
+        elif field.name == "amount":
+            pairs.append((field.key, money(plan, field, c.amount, c.currency)))
+        elif field.name == "costToServe":
+            if interaction_policies.can_read_costs(plan.actor):
+                value = money(plan, field, c.cost_to_serve, c.currency)
+            else:
+                value = null()
+            pairs.append((field.key, value))
+        elif field.name == "body":
+            hidden = interaction_policies.hidden_body_visibilities(plan.actor)
+            body: Json = c.body
+            if hidden:
+                body = case((c.visibility.in_(sorted(hidden)), null()), else_=c.body)
+            pairs.append((field.key, body))
+        else:
+            raise Unplannable(f"Interaction.{field.name}")
+    return plan.json.obj(pairs)
+
+
+def customer_interactions(plan: Plan, field: Selected, customer: Columns) -> Json:
+    """Customer.interactions: one correlated connection per customer row."""
+    from schema.interactions.types import interaction_order_args
+
+    try:
+        args = plan.selection.arguments(field)
+        page = page_args(args["first"], args["after"], args["last"], args["before"])
+        where = plain(args["where"]) if args["where"] is not None else None
+        order, descending = interaction_order_args(args["order_by"])
+        stmt, keys = interaction_service.interaction_list(
+            plan.actor, where=where, order=order, descending=descending
+        )
+    except DomainError as exc:
+        # The resolvers report it once per customer row, with that row's path.
+        raise Unplannable(str(exc)) from exc
+    stmt = stmt.where(col(InteractionModel.customer_id) == customer.id)
+    interaction = plan.selection.object_type("InteractionConnection")
+    return plan.json.nested(
+        connection(
+            plan,
+            field.nodes,
+            interaction,
+            stmt,
+            keys,
+            page,
+            interaction_object,
+            customer.id.table,
+        )
+    )
+
+
+def connection(
+    plan: Plan,
+    nodes: Sequence[Any],
+    type_: Any,
+    stmt: Select[Any],
+    keys: Sequence[SortKey],
+    page: PageRequest,
+    node: Callable[[Plan, Sequence[Any], Columns], Json],
+    parent: FromClause,
+) -> Json:
+    """A keyset Connection over the rows of `stmt` (as crm.pagination.paginate
+    pages them): a scalar subquery whose value is the connection's JSON.
+
+    `stmt` may refer to the columns of an enclosing row (a nested connection):
+    it is then correlated to it.
+    """
+    built = connection_select(plan, nodes, type_, stmt, keys, page, node, parent=parent)
+    return built.statement.scalar_subquery()
+
+
+@dataclass
+class BuiltConnection:
+    statement: Select[Any]
+    rows: FromClause
+
+
+def connection_select(
+    plan: Plan,
+    nodes: Sequence[Any],
+    type_: Any,
+    stmt: Select[Any],
+    keys: Sequence[SortKey],
+    page: PageRequest,
+    node: Callable[[Plan, Sequence[Any], Columns], Json],
+    *,
+    parent: FromClause | None = None,
+    root: bool = False,
+    with_ids: bool = False,
+) -> BuiltConnection:
+    """The SELECT of one row: the connection's JSON document as text, and with
+    `with_ids` a JSON array of the listed rows' primary keys."""
+    if not cursor_kinds_supported([k.kind for k in keys]):
+        raise Unplannable("sort keys without a SQL cursor form")
+    if parent is not None:
+        # A nested list names its parent row: correlated, not joined.
+        stmt = stmt.correlate(parent)
+    try:
+        window = keyset_window(stmt, keys, page)
+    except DomainError as exc:
+        raise Unplannable(str(exc)) from exc
+    p = window.subquery()
+    reverse = page.backwards
+    order = [
+        p.c[f"_k{i}"].desc() if k.descending != reverse else p.c[f"_k{i}"].asc()
+        for i, k in enumerate(keys)
+    ]
+    position = func.row_number().over(order_by=order).label("_n")
+    total = func.count().over().label("_total")
+    middle = select(p, position, total)
+    json = plan.json
+    if not json.pg:
+        # SQLite aggregates rows in the order they come.
+        middle = middle.order_by(position.desc() if reverse else position.asc())
+    q = middle.subquery()
+    size = page.size
+    n = q.c._n
+    listed = n <= size
+    output = [n.desc() if reverse else n.asc()]
+    cursor = json.cursor([(q.c[f"_k{i}"], k.kind) for i, k in enumerate(keys)])
+    last_listed = (
+        func.min(q.c._total, size) if not json.pg else func.least(q.c._total, size)
+    )
+    more = func.count() > size
+    pairs: list[tuple[str, Json]] = []
+    for field in plan.selection.fields(type_, nodes):
+        name = field.name
+        if name == "edges":
+            assert field.definition is not None
+            edge_type = get_named_type(field.definition.type)
+            pairs.append(
+                (
+                    field.key,
+                    json.array(
+                        _edge(plan, field, edge_type, q, cursor, node), output, listed
+                    ),
+                )
+            )
+        elif name == "nodes":
+            pairs.append(
+                (field.key, json.array(node(plan, field.nodes, q.c), output, listed))
+            )
+        elif name == "pageInfo":
+            info_pairs: list[tuple[str, Json]] = []
+            for item in plan.selection.fields(
+                plan.selection.object_type("PageInfo"), field.nodes
+            ):
+                if item.name == "hasNextPage":
+                    value = (
+                        json.boolean(more)
+                        if not reverse
+                        else _const(json, page.before is not None)
+                    )
+                elif item.name == "hasPreviousPage":
+                    value = (
+                        json.boolean(more)
+                        if reverse
+                        else _const(json, page.after is not None)
+                    )
+                elif item.name == "startCursor":
+                    at = last_listed if reverse else literal(1)
+                    value = json.first_text(cursor, and_(listed, n == at))
+                elif item.name == "endCursor":
+                    at = literal(1) if reverse else last_listed
+                    value = json.first_text(cursor, and_(listed, n == at))
+                elif item.name == "__typename":
+                    value = plan.typename("PageInfo")
+                else:
+                    raise Unplannable(f"PageInfo.{item.name}")
+                info_pairs.append((item.key, value))
+            pairs.append((field.key, json.obj(info_pairs)))
+        elif name == "totalCount":
+            counted = (
+                select(func.count())
+                .select_from(stmt.order_by(None).subquery())
+                .scalar_subquery()
+            )
+            pairs.append((field.key, counted))
+        elif name == "__typename":
+            pairs.append((field.key, plan.typename(type_.name)))
+        else:
+            raise Unplannable(f"{type_.name}.{name}")
+    document = json.obj(pairs)
+    if not root:
+        statement = select(document)
+    elif with_ids:
+        ids = json.array(q.c.id, output, listed)
+        statement = select(json.as_text(document), json.as_text(ids))
+    else:
+        statement = select(json.as_text(document))
+    return BuiltConnection(statement.select_from(q), q)
+
+
+def _edge(
+    plan: Plan,
+    field: Selected,
+    edge_type: Any,
+    q: Any,
+    cursor: Json,
+    node: Callable[[Plan, Sequence[Any], Columns], Json],
+) -> Json:
+    pairs: list[tuple[str, Json]] = []
+    for item in plan.selection.fields(edge_type, field.nodes):
+        if item.name == "cursor":
+            pairs.append((item.key, cursor))
+        elif item.name == "node":
+            pairs.append((item.key, node(plan, item.nodes, q.c)))
+        elif item.name == "__typename":
+            pairs.append((item.key, plan.typename(edge_type.name)))
+        else:
+            raise Unplannable(f"{edge_type.name}.{item.name}")
+    return plan.json.obj(pairs)
+
+
+def _const(json: JsonSql, value: bool) -> Json:
+    word = "true" if value else "false"
+    return literal_column(word) if json.pg else func.json(literal_column(f"'{word}'"))
