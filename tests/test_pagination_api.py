@@ -388,9 +388,9 @@ async def test_total_count_is_only_computed_when_asked_for(api):
         api, "{ customers(first: 2) { totalCount edges { node { id } } } }", token=token
     )
     assert not any("count(" in s.lower() for s in listed)
-    (extra,) = [s for s in counted if s not in listed]
-    assert extra.lower().startswith("select count(")
-    assert len(counted) == len(listed) + 1
+    # Planned: the count joins the page's one statement; resolved: one more.
+    assert any("count(" in s.lower() for s in counted)
+    assert len(counted) <= len(listed) + 1
     data = await api.data("{ customers(first: 2) { totalCount } }", token=token)
     assert data["customers"]["totalCount"] == 4
 

@@ -1,4 +1,9 @@
-"""N+1 guards: the SQL statements a list query runs do not grow with the page."""
+"""N+1 guards: the SQL statements a list query runs do not grow with the page.
+
+These guard the field-by-field path (`MUTUAL_PLANNER=off`, and every subtree the
+planner leaves to the resolvers); tests/test_planner_counts.py guards the
+planned one.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
+import pytest
 from sqlalchemy import event, insert
 
 from crm.customers import service as customer_service
@@ -16,6 +23,32 @@ from crm.db import Database
 from crm.interactions.models import Interaction
 from crm.staff import service as staff_service
 from tests.client import SYSTEM
+
+
+@pytest.fixture(scope="module")
+def resolver_app(database: Database):  # type: ignore[no-untyped-def]
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(
+        secret_key="test-secret-key-for-the-suite-only",
+        environment="development",
+        planner=False,
+    )
+    return create_app(settings, database=database)
+
+
+@pytest.fixture
+async def api(resolver_app, db):  # type: ignore[no-untyped-def]
+    """The client of an app whose fields all resolve one by one."""
+    from tests.client import Api
+
+    transport = httpx.ASGITransport(app=resolver_app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://mutual.test"
+    ) as http:
+        yield Api(http, resolver_app, db)
+
 
 # Transaction control and connection setup are not data statements.
 _CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)\b", re.I)
@@ -113,7 +146,8 @@ async def seed(api, customers: int, per_customer: int) -> str:
                     }
                 )
         # Interactions in bulk: this guards reads, and keeps the seed fast.
-        await session.execute(insert(Interaction), rows)
+        if rows:
+            await session.execute(insert(Interaction), rows)
     assert owners[0].id is not None
     return api.token_for(owners[0].id)
 

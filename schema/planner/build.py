@@ -267,12 +267,18 @@ def connection_select(
         raise Unplannable(str(exc)) from exc
     p = window.subquery()
     reverse = page.backwards
+    nearest_first = [k.descending != reverse for k in keys]
     order = [
-        p.c[f"_k{i}"].desc() if k.descending != reverse else p.c[f"_k{i}"].asc()
-        for i, k in enumerate(keys)
+        p.c[f"_k{i}"].desc() if down else p.c[f"_k{i}"].asc()
+        for i, down in enumerate(nearest_first)
     ]
     position = func.row_number().over(order_by=order).label("_n")
-    total = func.count().over().label("_total")
+    # Rows from the far end: with _n, how many rows came back (no COUNT needed).
+    backwards_order = [
+        p.c[f"_k{i}"].asc() if down else p.c[f"_k{i}"].desc()
+        for i, down in enumerate(nearest_first)
+    ]
+    total = func.row_number().over(order_by=backwards_order).label("_back")
     middle = select(p, position, total)
     json = plan.json
     if not json.pg:
@@ -281,16 +287,19 @@ def connection_select(
     q = middle.subquery()
     size = page.size
     n = q.c._n
+    rows = n + q.c._back - 1
     listed = n <= size
     output = [n.desc() if reverse else n.asc()]
     cursor = json.cursor([(q.c[f"_k{i}"], k.kind) for i, k in enumerate(keys)])
-    last_listed = (
-        func.min(q.c._total, size) if not json.pg else func.least(q.c._total, size)
-    )
-    more = func.count() > size
+    last_listed = func.min(rows, size) if not json.pg else func.least(rows, size)
+    more = func.coalesce(func.max(n), 0) > size
     pairs: list[tuple[str, Json]] = []
+    # Whether the document aggregates the page's rows; if not, it must not read
+    # them (one row out even when the page is empty).
+    reads_rows = with_ids
     for field in plan.selection.fields(type_, nodes):
         name = field.name
+        reads_rows = reads_rows or name in ("edges", "nodes")
         if name == "edges":
             assert field.definition is not None
             edge_type = get_named_type(field.definition.type)
@@ -311,6 +320,11 @@ def connection_select(
             for item in plan.selection.fields(
                 plan.selection.object_type("PageInfo"), field.nodes
             ):
+                reads_rows = reads_rows or item.name in (
+                    "startCursor",
+                    "endCursor",
+                    "hasNextPage" if not reverse else "hasPreviousPage",
+                )
                 if item.name == "hasNextPage":
                     value = (
                         json.boolean(more)
@@ -354,7 +368,9 @@ def connection_select(
         statement = select(json.as_text(document), json.as_text(ids))
     else:
         statement = select(json.as_text(document))
-    return BuiltConnection(statement.select_from(q), q)
+    if reads_rows:
+        statement = statement.select_from(q)
+    return BuiltConnection(statement, q)
 
 
 def _edge(

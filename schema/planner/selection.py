@@ -22,7 +22,11 @@ from graphql import (
     NamedTypeNode,
     SelectionSetNode,
 )
-from graphql.execution.values import get_argument_values, get_directive_values
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_directive_values,
+)
 from strawberry.types.arguments import convert_arguments
 
 from schema.context import Info
@@ -50,7 +54,9 @@ class Selection:
         self.info = info
         self.schema = raw.schema
         self.fragments = raw.fragments
-        self.variables = raw.variable_values
+        # strawberry hands resolvers the coerced dict; graphql-core's helpers
+        # read it from its container.
+        self.variables = VariableValues(sources={}, coerced=raw.variable_values)
         self.strawberry = info.schema
 
     def root(self) -> tuple[FieldNode, ...]:
