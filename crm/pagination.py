@@ -11,7 +11,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.errors import BadInput
@@ -164,16 +173,43 @@ def _after(
     return or_(*clauses)
 
 
+def cursor_parameters(
+    keys: Sequence[SortKey], page: PageRequest, name: str
+) -> dict[str, Any]:
+    """The page's cursor values as the named parameters `keyset_window(...,
+    cursor_name=name)` declares; BadInput when it is not a cursor of this list."""
+    reverse = page.backwards
+    cursor = page.before if reverse else page.after
+    if cursor is None:
+        return {}
+    values = decode_cursor(cursor, keys, field="before" if reverse else "after")
+    return {f"{name}{i}": value for i, value in enumerate(values)}
+
+
 def keyset_window(
-    stmt: Select[Any], keys: Sequence[SortKey], page: PageRequest
+    stmt: Select[Any],
+    keys: Sequence[SortKey],
+    page: PageRequest,
+    *,
+    cursor_name: str | None = None,
 ) -> Select[Any]:
     """`stmt` narrowed to the rows of one page and the one after it (size + 1),
     nearest to the cursor first, with the sort keys added as `_k0`, `_k1`...
-    A cursor that is not one of this list is BadInput."""
+    A cursor that is not one of this list is BadInput.
+
+    With `cursor_name`, the cursor's values are the named parameters `name0`,
+    `name1`... (`cursor_parameters`), so the statement serves any cursor."""
     reverse = page.backwards
     cursor = page.before if reverse else page.after
     if cursor is not None:
-        values = decode_cursor(cursor, keys, field="before" if reverse else "after")
+        values: list[Any] = decode_cursor(
+            cursor, keys, field="before" if reverse else "after"
+        )
+        if cursor_name is not None:
+            values = [
+                bindparam(f"{cursor_name}{i}", value, type_=key.column.type)
+                for i, (key, value) in enumerate(zip(keys, values, strict=True))
+            ]
         stmt = stmt.where(_after(keys, values, reverse))
     order = [
         k.column.desc() if k.descending != reverse else k.column.asc() for k in keys

@@ -226,10 +226,15 @@ async def test_an_exception_in_a_resolver_is_masked_and_logged(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret detail: password=hunter2")
 
+    def broken_query(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret detail: password=hunter2")
+
     monkeypatch.setattr(customer_service, "get_customer", broken)
+    monkeypatch.setattr(customer_service, "customer_query", broken_query)
     with caplog.at_level(logging.ERROR, logger="mutual.errors"):
         response = await api.raw(
-            "query($id: ID!) { customer(id: $id) { id } }",
+            # A query text of its own: no statement planned for it is cached.
+            "query BrokenResolver($id: ID!) { customer(id: $id) { id } }",
             {"id": to_global_id("Customer", customer_id)},
             token=token,
         )

@@ -184,8 +184,8 @@ async def get_customer(
     return found[customer_id]
 
 
-def customer_query(actor: Actor, customer_id: int) -> Select[Any]:
-    """The customer with this ID, if `actor` may see them."""
+def customer_query(actor: Actor, customer_id: Any) -> Select[Any]:
+    """The customer with this ID (or ID parameter), if `actor` may see them."""
     return repository.customers(actor).where(Customer.id == customer_id)  # type: ignore[arg-type]
 
 

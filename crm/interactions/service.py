@@ -192,8 +192,8 @@ async def get_interaction(
     return found
 
 
-def interaction_query(actor: Actor, interaction_id: int) -> Select[Any]:
-    """The interaction with this ID, if `actor` may see it."""
+def interaction_query(actor: Actor, interaction_id: Any) -> Select[Any]:
+    """The interaction with this ID (or ID parameter), if `actor` may see it."""
     return policies.scoped(select(Interaction), actor).where(
         col(Interaction.id) == interaction_id
     )

@@ -253,6 +253,7 @@ def connection_select(
     parent: FromClause | None = None,
     root: bool = False,
     with_ids: bool = False,
+    cursor_name: str | None = None,
 ) -> BuiltConnection:
     """The SELECT of one row: the connection's JSON document as text, and with
     `with_ids` a JSON array of the listed rows' primary keys."""
@@ -262,7 +263,7 @@ def connection_select(
         # A nested list names its parent row: correlated, not joined.
         stmt = stmt.correlate(parent)
     try:
-        window = keyset_window(stmt, keys, page)
+        window = keyset_window(stmt, keys, page, cursor_name=cursor_name)
     except DomainError as exc:
         raise Unplannable(str(exc)) from exc
     p = window.subquery()

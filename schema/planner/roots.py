@@ -5,20 +5,25 @@ way" (the planner is off, or the selection holds a field it does not cover, or
 nested arguments whose errors the resolvers report per row). Root arguments are
 checked by the same crm functions, in the same order, as the resolvers do, so a
 refusal reads the same on both paths.
+
+Statements are cached per shape (schema/planner/cache.py): a repeated query with
+another ID or cursor runs the statement built for the first one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 from graphql import get_named_type
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 
 from crm.customers import service as customer_service
 from crm.customers.filters import CustomerOrderField
+from crm.errors import NotFound
 from crm.interactions import service as interaction_service
-from crm.pagination import PageRequest
+from crm.pagination import PageRequest, SortKey, cursor_parameters
 from crm.sqljson import JsonSql
 from schema.context import Info
 from schema.enums import OrderDirection
@@ -28,17 +33,23 @@ from schema.planner.build import (
     customer_object,
     interaction_object,
 )
+from schema.planner.cache import PLANS, Shape
 from schema.planner.executor import Planned
 from schema.planner.selection import Selection, Unplannable
 from schema.scalars import plain
 from schema.selfservice.access import note_customer_reads
 
+CURSOR = "planned_cursor"
+PK = "planned_pk"
 
-def _plan(info: Info) -> Plan | None:
+
+def _plan(info: Info) -> Plan:
     context = info.context
-    if not context.planner:
-        return None
     return Plan(Selection(info), context.actor, JsonSql(context.database.dialect))
+
+
+async def _run(info: Info, statement: Select[Any], params: dict[str, Any]) -> Any:
+    return (await info.context.session.execute(statement, params)).first()
 
 
 async def customers(
@@ -50,66 +61,64 @@ async def customers(
     search: str | None,
 ) -> Planned | None:
     """Query.customers."""
-    plan = _plan(info)
-    if plan is None or search is not None:
+    if not info.context.planner or search is not None:
         return None
-    stmt, keys = await customer_service.customer_list(
-        info.context.session,
-        info.context.actor,
-        where=plain(where) if where is not None else None,
-        order=CustomerOrderField(order_by.field) if order_by else None,
-        descending=bool(order_by and order_by.direction is OrderDirection.DESC),
-    )
-    try:
-        built = connection_select(
-            plan,
-            plan.selection.root(),
-            get_named_type(info._raw_info.return_type),
-            stmt,
-            keys,
-            page,
-            customer_object,
-            root=True,
-            with_ids=True,
+    shape = Shape.of(info, "customers", bound=("after", "before"))
+    cached = PLANS.get(shape)
+    if cached is None:
+        stmt, keys = await customer_service.customer_list(
+            info.context.session,
+            info.context.actor,
+            where=plain(where) if where is not None else None,
+            order=CustomerOrderField(order_by.field) if order_by else None,
+            descending=bool(order_by and order_by.direction is OrderDirection.DESC),
         )
-    except Unplannable:
+        cached = PLANS.put(shape, _connection(info, stmt, keys, page, customer_object))
+    if cached.statement is None:
         return None
-    row = (await info.context.session.execute(built.statement)).one()
+    params = cursor_parameters(cached.keys, page, CURSOR)
+    row = await _run(info, cached.statement, params)
     note_customer_reads(info, orjson.loads(row[1]))
     return Planned(orjson.loads(row[0]))
-
-
-async def customer(info: Info, pk: int) -> Planned | None:
-    """Query.customer(id:)."""
-    plan = _plan(info)
-    if plan is None:
-        return None
-    row_source = customer_service.customer_query(info.context.actor, pk).subquery("c")
-    try:
-        document = customer_object(plan, plan.selection.root(), row_source.c)
-    except Unplannable:
-        return None
-    statement = select(plan.json.as_text(document)).select_from(row_source)
-    found = (await info.context.session.execute(statement)).first()
-    if found is None:
-        raise customer_service.customer_not_found()
-    note_customer_reads(info, (pk,))
-    return Planned(orjson.loads(found[0]))
 
 
 async def interactions(
     info: Info, *, page: PageRequest, where: Any, order: Any, descending: bool
 ) -> Planned | None:
     """Query.interactions."""
-    plan = _plan(info)
-    if plan is None:
+    if not info.context.planner:
         return None
-    stmt, keys = interaction_service.interaction_list(
-        info.context.actor,
-        where=plain(where) if where is not None else None,
-        order=order,
-        descending=descending,
-    )
+    shape = Shape.of(info, "interactions", bound=("after", "before"))
+    cached = PLANS.get(shape)
+    if cached is None:
+        stmt, keys = interaction_service.interaction_list(
+            info.context.actor,
+            where=plain(where) if where is not None else None,
+            order=order,
+            descending=descending,
+        )
+        built = _connection(info, stmt, keys, page, interaction_object, ids=False)
+        cached = PLANS.put(shape, built)
+    if cached.statement is None:
+        return None
+    params = cursor_parameters(cached.keys, page, CURSOR)
+    row = await _run(info, cached.statement, params)
+    return Planned(orjson.loads(row[0]))
+
+
+def _connection(
+    info: Info,
+    stmt: Select[Any],
+    keys: Sequence[SortKey],
+    page: PageRequest,
+    node: Any,
+    *,
+    ids: bool = True,
+) -> tuple[Select[Any] | None, Sequence[SortKey]]:
+    # A cursor that is not one of this list is the resolvers' BadInput, raised
+    # here before anything is planned.
+    cursor_parameters(keys, page, CURSOR)
+    plan = _plan(info)
     try:
         built = connection_select(
             plan,
@@ -118,28 +127,67 @@ async def interactions(
             stmt,
             keys,
             page,
-            interaction_object,
+            node,
             root=True,
+            with_ids=ids,
+            cursor_name=CURSOR,
         )
     except Unplannable:
-        return None
-    row = (await info.context.session.execute(built.statement)).one()
-    return Planned(orjson.loads(row[0]))
+        return None, keys
+    return built.statement, keys
+
+
+async def customer(info: Info, pk: int) -> Planned | None:
+    """Query.customer(id:)."""
+    found = await _by_id(
+        info,
+        "customer",
+        pk,
+        lambda key: customer_service.customer_query(info.context.actor, key),
+        customer_object,
+        customer_service.customer_not_found,
+    )
+    if found is not None:
+        note_customer_reads(info, (pk,))
+    return found
 
 
 async def interaction(info: Info, pk: int) -> Planned | None:
     """Query.interaction(id:)."""
-    plan = _plan(info)
-    if plan is None:
+    return await _by_id(
+        info,
+        "interaction",
+        pk,
+        lambda key: interaction_service.interaction_query(info.context.actor, key),
+        interaction_object,
+        interaction_service.interaction_not_found,
+    )
+
+
+async def _by_id(
+    info: Info,
+    root: str,
+    pk: int,
+    query: Callable[[Any], Select[Any]],
+    node: Any,
+    missing: Callable[[], NotFound],
+) -> Planned | None:
+    if not info.context.planner:
         return None
-    row_source = interaction_service.interaction_query(info.context.actor, pk)
-    rows = row_source.subquery("i")
-    try:
-        document = interaction_object(plan, plan.selection.root(), rows.c)
-    except Unplannable:
+    shape = Shape.of(info, root, bound=("id",))
+    cached = PLANS.get(shape)
+    if cached is None:
+        rows = query(bindparam(PK, type_=Integer)).subquery()
+        plan = _plan(info)
+        try:
+            document = node(plan, plan.selection.root(), rows.c)
+            statement = select(plan.json.as_text(document)).select_from(rows)
+        except Unplannable:
+            statement = None
+        cached = PLANS.put(shape, (statement, ()))
+    if cached.statement is None:
         return None
-    statement = select(plan.json.as_text(document)).select_from(rows)
-    found = (await info.context.session.execute(statement)).first()
+    found = await _run(info, cached.statement, {PK: pk})
     if found is None:
-        raise interaction_service.interaction_not_found()
+        raise missing()
     return Planned(orjson.loads(found[0]))
