@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -190,6 +190,21 @@ async def get_interaction(
     if found is None:
         raise interaction_not_found()
     return found
+
+
+async def by_ids(
+    session: AsyncSession, actor: Actor, ids: Iterable[int]
+) -> dict[int, Interaction]:
+    """The interactions with these IDs that `actor` may see, by ID."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        policies.scoped(select(Interaction), actor).where(
+            col(Interaction.id).in_(wanted)
+        )
+    )
+    return {i.id: i for i in rows if i.id is not None}
 
 
 def interaction_query(actor: Actor, interaction_id: Any) -> Select[Any]:

@@ -39,7 +39,9 @@ from crm.interactions.models import Interaction as InteractionModel
 from crm.interactions.models import Visibility as VisibilityValue
 from crm.pagination import PageRequest, SortKey, keyset_window
 from crm.sqljson import JsonSql, cursor_kinds_supported
+from schema.planner.executor import DEFERRED
 from schema.planner.selection import Selected, Selection, Unplannable
+from schema.planner.sources import deferrable
 from schema.relay import page_args
 from schema.scalars import plain
 
@@ -55,6 +57,16 @@ class Plan:
     selection: Selection
     actor: Actor
     json: JsonSql
+    # Whether some field was left to the resolvers (schema/planner/executor.py).
+    deferred: bool = False
+
+    def defer(self, type_name: str, row: Columns) -> Json:
+        """A field the resolvers complete on this row's object, or Unplannable
+        where rows of this type have no object to start from."""
+        if not deferrable(type_name):
+            raise Unplannable(type_name)
+        self.deferred = True
+        return self.json.obj([(DEFERRED, row.id)])
 
     def text(self, value: str) -> Json:
         return literal_column("'" + value.replace("'", "''") + "'")
@@ -147,9 +159,12 @@ def customer_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
         elif field.name == "__typename":
             pairs.append((field.key, plan.typename("Customer")))
         elif field.name == "interactions":
-            pairs.append((field.key, customer_interactions(plan, field, c)))
+            try:
+                pairs.append((field.key, customer_interactions(plan, field, c)))
+            except Unplannable:
+                pairs.append((field.key, plan.defer("Customer", c)))
         else:
-            raise Unplannable(f"Customer.{field.name}")
+            pairs.append((field.key, plan.defer("Customer", c)))
     return plan.json.obj(pairs)
 
 
@@ -180,7 +195,7 @@ def interaction_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
                 body = case((c.visibility.in_(sorted(hidden)), null()), else_=c.body)
             pairs.append((field.key, body))
         else:
-            raise Unplannable(f"Interaction.{field.name}")
+            pairs.append((field.key, plan.defer("Interaction", c)))
     return plan.json.obj(pairs)
 
 

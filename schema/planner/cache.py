@@ -60,6 +60,7 @@ class Shape:
 class Cached:
     statement: Select[Any] | None  # None: the planner leaves this shape alone
     keys: Sequence[SortKey]
+    deferred: bool = False  # some fields are left to the resolvers
 
 
 class PlanCache:
@@ -77,10 +78,7 @@ class PlanCache:
         self._plans.move_to_end((shape.root, shape.node_id, shape.key))
         return entry[1]
 
-    def put(
-        self, shape: Shape, built: tuple[Select[Any] | None, Sequence[SortKey]]
-    ) -> Cached:
-        cached = Cached(*built)
+    def put(self, shape: Shape, cached: Cached) -> Cached:
         self._plans[(shape.root, shape.node_id, shape.key)] = (shape.node, cached)
         if len(self._plans) > self.size:
             self._plans.popitem(last=False)

@@ -33,7 +33,7 @@ from schema.planner.build import (
     customer_object,
     interaction_object,
 )
-from schema.planner.cache import PLANS, Shape
+from schema.planner.cache import PLANS, Cached, Shape
 from schema.planner.executor import Planned
 from schema.planner.selection import Selection, Unplannable
 from schema.scalars import plain
@@ -79,7 +79,7 @@ async def customers(
     params = cursor_parameters(cached.keys, page, CURSOR)
     row = await _run(info, cached.statement, params)
     note_customer_reads(info, orjson.loads(row[1]))
-    return Planned(orjson.loads(row[0]))
+    return Planned(orjson.loads(row[0]), deferred=cached.deferred)
 
 
 async def interactions(
@@ -103,7 +103,7 @@ async def interactions(
         return None
     params = cursor_parameters(cached.keys, page, CURSOR)
     row = await _run(info, cached.statement, params)
-    return Planned(orjson.loads(row[0]))
+    return Planned(orjson.loads(row[0]), deferred=cached.deferred)
 
 
 def _connection(
@@ -114,7 +114,7 @@ def _connection(
     node: Any,
     *,
     ids: bool = True,
-) -> tuple[Select[Any] | None, Sequence[SortKey]]:
+) -> Cached:
     # A cursor that is not one of this list is the resolvers' BadInput, raised
     # here before anything is planned.
     cursor_parameters(keys, page, CURSOR)
@@ -133,8 +133,8 @@ def _connection(
             cursor_name=CURSOR,
         )
     except Unplannable:
-        return None, keys
-    return built.statement, keys
+        return Cached(None, keys)
+    return Cached(built.statement, keys, plan.deferred)
 
 
 async def customer(info: Info, pk: int) -> Planned | None:
@@ -182,12 +182,12 @@ async def _by_id(
         try:
             document = node(plan, plan.selection.root(), rows.c)
             statement = select(plan.json.as_text(document)).select_from(rows)
+            cached = PLANS.put(shape, Cached(statement, (), plan.deferred))
         except Unplannable:
-            statement = None
-        cached = PLANS.put(shape, (statement, ()))
+            cached = PLANS.put(shape, Cached(None, ()))
     if cached.statement is None:
         return None
     found = await _run(info, cached.statement, {PK: pk})
     if found is None:
         raise missing()
-    return Planned(orjson.loads(found[0]))
+    return Planned(orjson.loads(found[0]), deferred=cached.deferred)
