@@ -26,7 +26,8 @@ from schema.me.selfservice import MyCorrection
 from schema.me.types import MyInteraction, MyProfile
 from schema.partners.types import ApiKey, PartnerApp, api_keys_loader
 from schema.permissions import IsAuthenticated, gate
-from schema.relay import Node
+from schema.planner import roots as planner
+from schema.relay import Node, node_not_found
 from schema.segments.types import Segment
 from schema.selfservice.access import note_customer_reads
 from schema.selfservice.types import Correction, ErasureRequest
@@ -44,7 +45,7 @@ async def resolve_node(info: Info, id: str) -> Node:
     except NotFound:
         found = None
     if found is None:
-        raise NotFound("No object with that ID.", field="id")
+        raise node_not_found()
     return found
 
 
@@ -113,6 +114,9 @@ class NodeQueries:
         extensions=gate(IsAuthenticated()),
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        planned = await planner.node(info, id)
+        if planned is not None:
+            return planned  # type: ignore[return-value]
         return await resolve_node(info, id)
 
     @strawberry.field(
@@ -123,6 +127,9 @@ class NodeQueries:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise BadInput(f"Ask for at most {MAX_NODES} IDs at once.", field="ids")
+        planned = await planner.nodes(info, ids)
+        if planned is not None:
+            return planned  # type: ignore[return-value]
         results: list[Node | None] = []
         for id in ids:
             try:

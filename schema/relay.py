@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types.private import is_private
 
 from crm import pagination
+from crm.errors import NotFound
 from crm.ids import decode_id, to_global_id
 
 NodeT = TypeVar("NodeT")
@@ -21,6 +22,12 @@ TypeT = TypeVar("TypeT")
 )
 class Node:
     id: strawberry.ID = strawberry.field(description="Global, opaque ID.")
+
+
+def node_not_found() -> NotFound:
+    """What node(id:) says of a missing object, one the caller may not see and an
+    unknown type alike (no existence oracle)."""
+    return NotFound("No object with that ID.", field="id")
 
 
 def global_id(type_name: str, pk: int | None) -> strawberry.ID:

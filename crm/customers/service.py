@@ -189,6 +189,12 @@ def customer_query(actor: Actor, customer_id: Any) -> Select[Any]:
     return repository.customers(actor).where(Customer.id == customer_id)  # type: ignore[arg-type]
 
 
+def customers_query(actor: Actor, customer_ids: Any) -> Select[Any]:
+    """The customers with these IDs (or an expanding IDs parameter) that `actor`
+    may see."""
+    return repository.customers(actor).where(Customer.id.in_(customer_ids))  # type: ignore[union-attr]
+
+
 def customer_not_found() -> NotFound:
     """What a missing customer, or one the caller may not see, reads as."""
     return NotFound("No customer with that ID.", field="id")

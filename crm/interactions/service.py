@@ -214,6 +214,14 @@ def interaction_query(actor: Actor, interaction_id: Any) -> Select[Any]:
     )
 
 
+def interactions_query(actor: Actor, interaction_ids: Any) -> Select[Any]:
+    """The interactions with these IDs (or an expanding IDs parameter) that
+    `actor` may see."""
+    return policies.scoped(select(Interaction), actor).where(
+        col(Interaction.id).in_(interaction_ids)
+    )
+
+
 def interaction_not_found() -> NotFound:
     """What a missing interaction, or one the caller may not see, reads as."""
     return NotFound("No interaction with that ID.", field="id")

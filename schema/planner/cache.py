@@ -61,6 +61,8 @@ class Cached:
     statement: Select[Any] | None  # None: the planner leaves this shape alone
     keys: Sequence[SortKey]
     deferred: bool = False  # some fields are left to the resolvers
+    # nodes(ids:): a statement per object type, each of (id, document) rows.
+    parts: tuple[tuple[str, Select[Any]], ...] = ()
 
 
 class PlanCache:

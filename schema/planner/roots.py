@@ -13,15 +13,18 @@ another ID or cursor runs the statement built for the first one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from graphql import get_named_type
 from sqlalchemy import Integer, Select, bindparam, select
 
+from crm.actors import Actor, CustomerActor
 from crm.customers import service as customer_service
 from crm.customers.filters import CustomerOrderField
-from crm.errors import NotFound
+from crm.errors import BadInput, NotFound
+from crm.ids import parse_global_id
 from crm.interactions import service as interaction_service
 from crm.pagination import PageRequest, SortKey, cursor_parameters
 from crm.sqljson import JsonSql
@@ -36,11 +39,13 @@ from schema.planner.build import (
 from schema.planner.cache import PLANS, Cached, Shape
 from schema.planner.executor import Planned
 from schema.planner.selection import Selection, Unplannable
+from schema.relay import node_not_found
 from schema.scalars import plain
 from schema.selfservice.access import note_customer_reads
 
 CURSOR = "planned_cursor"
 PK = "planned_pk"
+PKS = "planned_pks"
 
 
 def _plan(info: Info) -> Plan:
@@ -171,6 +176,8 @@ async def _by_id(
     query: Callable[[Any], Select[Any]],
     node: Any,
     missing: Callable[[], NotFound],
+    *,
+    type_name: str | None = None,
 ) -> Planned | None:
     if not info.context.planner:
         return None
@@ -190,4 +197,120 @@ async def _by_id(
     found = await _run(info, cached.statement, {PK: pk})
     if found is None:
         raise missing()
-    return Planned(orjson.loads(found[0]), deferred=cached.deferred)
+    return Planned(
+        orjson.loads(found[0]), deferred=cached.deferred, type_name=type_name
+    )
+
+
+@dataclass(frozen=True)
+class _NodeRoot:
+    query: Callable[[Actor, Any], Select[Any]]
+    query_many: Callable[[Actor, Any], Select[Any]]
+    node: Callable[..., Any]
+    reads_customers: bool  # recorded in the customer's access log
+
+
+NODE_ROOTS = {
+    "Customer": _NodeRoot(
+        customer_service.customer_query,
+        customer_service.customers_query,
+        customer_object,
+        True,
+    ),
+    "Interaction": _NodeRoot(
+        interaction_service.interaction_query,
+        interaction_service.interactions_query,
+        interaction_object,
+        False,
+    ),
+}
+
+
+def _node_ids(info: Info, ids: Sequence[str]) -> list[tuple[str, int]] | None:
+    """The (type, pk) of each ID when the planner covers them all (firm callers,
+    planned types, IDs that parse); None leaves node/nodes to the resolvers."""
+    if not info.context.planner or isinstance(info.context.actor, CustomerActor):
+        return None
+    parsed = []
+    for value in ids:
+        try:
+            type_name, pk = parse_global_id(value)
+        except BadInput:
+            return None
+        if type_name not in NODE_ROOTS:
+            return None
+        parsed.append((type_name, pk))
+    return parsed
+
+
+async def node(info: Info, id: str) -> Planned | None:
+    """Query.node(id:), for the types the planner covers."""
+    parsed = _node_ids(info, [id])
+    if parsed is None:
+        return None
+    ((type_name, pk),) = parsed
+    root = NODE_ROOTS[type_name]
+    actor = info.context.actor
+    found = await _by_id(
+        info,
+        f"node:{type_name}",
+        pk,
+        lambda key: root.query(actor, key),
+        root.node,
+        node_not_found,
+        type_name=type_name,
+    )
+    if found is not None and root.reads_customers:
+        note_customer_reads(info, (pk,))
+    return found
+
+
+async def nodes(info: Info, ids: Sequence[str]) -> Planned | None:
+    """Query.nodes(ids:): one statement per object type; null where an object is
+    missing or not the caller's to see."""
+    parsed = _node_ids(info, ids)
+    if parsed is None:
+        return None
+    types = list(dict.fromkeys(type_name for type_name, _ in parsed))
+    shape = Shape.of(info, "nodes:" + ",".join(types), bound=("ids",))
+    cached = PLANS.get(shape)
+    if cached is None:
+        parts = []
+        deferred = False
+        for type_name in types:  # in the order the resolvers meet them
+            root = NODE_ROOTS[type_name]
+            rows = root.query_many(
+                info.context.actor, bindparam(PKS, expanding=True)
+            ).subquery()
+            plan = _plan(info)
+            try:
+                document = root.node(plan, plan.selection.root(), rows.c)
+            except Unplannable:
+                parts = []
+                break
+            deferred = deferred or plan.deferred
+            statement = select(rows.c.id, plan.json.as_text(document))
+            parts.append((type_name, statement.select_from(rows)))
+        # Deferred fields of items of several types would need one object type
+        # per item: the resolvers take those.
+        usable = bool(parts) and not (deferred and len(types) > 1)
+        cached = PLANS.put(
+            shape,
+            Cached(None, (), deferred, tuple(parts) if usable else ()),
+        )
+    if not cached.parts:
+        return None
+    found: dict[tuple[str, int], Any] = {}
+    for type_name, statement in cached.parts:
+        wanted = [pk for t, pk in parsed if t == type_name]
+        result = await info.context.session.execute(statement, {PKS: wanted})
+        for pk, document in result:
+            found[(type_name, pk)] = orjson.loads(document)
+    read = [pk for t, pk in parsed if t == "Customer" and (t, pk) in found]
+    if read:
+        note_customer_reads(info, read)
+    return Planned(
+        [found.get(key) for key in parsed],
+        deferred=cached.deferred,
+        type_name=types[0],
+    )
