@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.context import Info
 from schema.me.permissions import IsCustomer
 from schema.me.types import Me
 from schema.permissions import gate
+from schema.planner import roots as planner
 
 
 @strawberry.type
@@ -16,5 +18,8 @@ class MeQueries:
         "apps use the firm's fields instead).",
         extensions=gate(IsCustomer()),
     )
-    def me(self) -> Me:
+    async def me(self, info: Info) -> Me:
+        planned = await planner.me(info)
+        if planned is not None:
+            return planned  # type: ignore[return-value]
         return Me()

@@ -34,9 +34,17 @@ from crm.customers.models import LifecycleStage
 from crm.errors import DomainError
 from crm.interactions import policies as interaction_policies
 from crm.interactions import service as interaction_service
-from crm.interactions.models import Channel, Direction, InteractionKind, Source
+from crm.interactions.models import (
+    Channel,
+    Direction,
+    FeedbackKind,
+    InteractionKind,
+    Source,
+    Survey,
+)
 from crm.interactions.models import Interaction as InteractionModel
 from crm.interactions.models import Visibility as VisibilityValue
+from crm.me import service as me_service
 from crm.pagination import PageRequest, SortKey, keyset_window
 from crm.sqljson import JsonSql, cursor_kinds_supported
 from schema.planner.executor import DEFERRED
@@ -60,13 +68,13 @@ class Plan:
     # Whether some field was left to the resolvers (schema/planner/executor.py).
     deferred: bool = False
 
-    def defer(self, type_name: str, row: Columns) -> Json:
+    def defer(self, type_name: str, pk: Json) -> Json:
         """A field the resolvers complete on this row's object, or Unplannable
         where rows of this type have no object to start from."""
         if not deferrable(type_name):
             raise Unplannable(type_name)
         self.deferred = True
-        return self.json.obj([(DEFERRED, row.id)])
+        return self.json.obj([(DEFERRED, pk)])
 
     def text(self, value: str) -> Json:
         return literal_column("'" + value.replace("'", "''") + "'")
@@ -162,9 +170,9 @@ def customer_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
             try:
                 pairs.append((field.key, customer_interactions(plan, field, c)))
             except Unplannable:
-                pairs.append((field.key, plan.defer("Customer", c)))
+                pairs.append((field.key, plan.defer("Customer", c.id)))
         else:
-            pairs.append((field.key, plan.defer("Customer", c)))
+            pairs.append((field.key, plan.defer("Customer", c.id)))
     return plan.json.obj(pairs)
 
 
@@ -195,7 +203,7 @@ def interaction_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
                 body = case((c.visibility.in_(sorted(hidden)), null()), else_=c.body)
             pairs.append((field.key, body))
         else:
-            pairs.append((field.key, plan.defer("Interaction", c)))
+            pairs.append((field.key, plan.defer("Interaction", c.id)))
     return plan.json.obj(pairs)
 
 
@@ -238,7 +246,7 @@ def connection(
     keys: Sequence[SortKey],
     page: PageRequest,
     node: Callable[[Plan, Sequence[Any], Columns], Json],
-    parent: FromClause,
+    parent: FromClause | None,
 ) -> Json:
     """A keyset Connection over the rows of `stmt` (as crm.pagination.paginate
     pages them): a scalar subquery whose value is the connection's JSON.
@@ -413,3 +421,118 @@ def _edge(
 def _const(json: JsonSql, value: bool) -> Json:
     word = "true" if value else "false"
     return literal_column(word) if json.pg else func.json(literal_column(f"'{word}'"))
+
+
+MY_PROFILE_SCALARS = {
+    name: CUSTOMER_SCALARS[name]
+    for name in (
+        "id",
+        "email",
+        "phone",
+        "givenName",
+        "familyName",
+        "displayName",
+        "company",
+        "locale",
+        "timeZone",
+        "createdAt",
+        "updatedAt",
+    )
+}
+
+MY_INTERACTION_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
+    **{
+        name: INTERACTION_SCALARS[name]
+        for name in (
+            "id",
+            "occurredAt",
+            "channel",
+            "direction",
+            "kind",
+            "subject",
+            "rating",
+        )
+    },
+    "body": _column("body"),
+    "survey": _enum("survey", Survey),
+    "feedbackKind": _enum("feedback_kind", FeedbackKind),
+}
+
+
+def my_profile_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
+    """MyProfile: the customer's own record as they see it."""
+    pairs: list[tuple[str, Json]] = []
+    for field in plan.selection.fields(plan.selection.object_type("MyProfile"), nodes):
+        scalar = MY_PROFILE_SCALARS.get(field.name)
+        if scalar is not None:
+            pairs.append((field.key, scalar(plan, c)))
+        elif field.name == "__typename":
+            pairs.append((field.key, plan.typename("MyProfile")))
+        else:
+            raise Unplannable(f"MyProfile.{field.name}")
+    return plan.json.obj(pairs)
+
+
+def my_interaction_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
+    """MyInteraction: an interaction shared with the customer."""
+    pairs: list[tuple[str, Json]] = []
+    type_ = plan.selection.object_type("MyInteraction")
+    for field in plan.selection.fields(type_, nodes):
+        scalar = MY_INTERACTION_SCALARS.get(field.name)
+        if scalar is not None:
+            pairs.append((field.key, scalar(plan, c)))
+        elif field.name == "__typename":
+            pairs.append((field.key, plan.typename("MyInteraction")))
+        elif field.name == "amount":
+            pairs.append((field.key, money(plan, field, c.amount, c.currency)))
+        else:
+            pairs.append((field.key, plan.defer("MyInteraction", c.id)))
+    return plan.json.obj(pairs)
+
+
+def me_object(plan: Plan, nodes: Sequence[Any]) -> tuple[Json, list[str]]:
+    """Me: the profile and shared interactions planned, the rest deferred. Also
+    the response keys of `profile`, which the resolvers must answer when the
+    customer's record is gone (their NOT_FOUND)."""
+    pairs: list[tuple[str, Json]] = []
+    profile_keys = []
+    for field in plan.selection.fields(plan.selection.object_type("Me"), nodes):
+        if field.name == "profile":
+            rows = me_service.my_profile_query(plan.actor).subquery()
+            document = select(my_profile_object(plan, field.nodes, rows.c))
+            value = plan.json.nested(document.select_from(rows).scalar_subquery())
+            pairs.append((field.key, value))
+            profile_keys.append(field.key)
+        elif field.name == "interactions":
+            try:
+                pairs.append((field.key, _my_interactions(plan, field)))
+            except Unplannable:
+                pairs.append((field.key, plan.defer("Me", literal_column("0"))))
+        elif field.name == "__typename":
+            pairs.append((field.key, plan.typename("Me")))
+        else:
+            pairs.append((field.key, plan.defer("Me", literal_column("0"))))
+    return plan.json.obj(pairs), profile_keys
+
+
+def _my_interactions(plan: Plan, field: Selected) -> Json:
+    try:
+        args = plan.selection.arguments(field)
+        page = page_args(args["first"], args["after"], args["last"], args["before"])
+        where = plain(args["where"]) if args["where"] is not None else None
+        stmt, keys = me_service.my_interaction_list(plan.actor, where=where)
+    except DomainError as exc:
+        raise Unplannable(str(exc)) from exc
+    connection_type = plan.selection.object_type("MyInteractionConnection")
+    return plan.json.nested(
+        connection(
+            plan,
+            field.nodes,
+            connection_type,
+            stmt,
+            keys,
+            page,
+            my_interaction_object,
+            None,
+        )
+    )

@@ -63,6 +63,8 @@ class Cached:
     deferred: bool = False  # some fields are left to the resolvers
     # nodes(ids:): a statement per object type, each of (id, document) rows.
     parts: tuple[tuple[str, Select[Any]], ...] = ()
+    # Response keys whose null means "let the resolvers answer" (me.profile).
+    required: tuple[str, ...] = ()
 
 
 class PlanCache:

@@ -35,6 +35,7 @@ from schema.planner.build import (
     connection_select,
     customer_object,
     interaction_object,
+    me_object,
 )
 from schema.planner.cache import PLANS, Cached, Shape
 from schema.planner.executor import Planned
@@ -314,3 +315,29 @@ async def nodes(info: Info, ids: Sequence[str]) -> Planned | None:
         deferred=cached.deferred,
         type_name=types[0],
     )
+
+
+async def me(info: Info) -> Planned | None:
+    """Query.me: the profile and shared interactions in one statement."""
+    if not info.context.planner:
+        return None
+    shape = Shape.of(info, "me", bound=())
+    cached = PLANS.get(shape)
+    if cached is None:
+        plan = _plan(info)
+        try:
+            document, required = me_object(plan, plan.selection.root())
+        except Unplannable:
+            cached = PLANS.put(shape, Cached(None, ()))
+        else:
+            statement = select(plan.json.as_text(document))
+            cached = PLANS.put(
+                shape, Cached(statement, (), plan.deferred, required=tuple(required))
+            )
+    if cached.statement is None:
+        return None
+    row = await _run(info, cached.statement, {})
+    value = orjson.loads(row[0])
+    if any(value[key] is None for key in cached.required):
+        return None  # the record is gone: the resolvers say so, as always
+    return Planned(value, deferred=cached.deferred)

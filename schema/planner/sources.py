@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from crm.interactions import service as interaction_service
+from crm.me import service as me_service
 from schema.context import Context
 
 
@@ -32,9 +33,24 @@ async def _interactions(context: Context, pks: Iterable[int]) -> dict[int, Any]:
     return {pk: Interaction.from_model(model) for pk, model in found.items()}
 
 
+async def _me(context: Context, pks: Iterable[int]) -> dict[int, Any]:
+    from schema.me.types import Me
+
+    return dict.fromkeys(pks, Me())
+
+
+async def _my_interactions(context: Context, pks: Iterable[int]) -> dict[int, Any]:
+    from schema.me.types import MyInteraction
+
+    found = await me_service.my_interactions_by_ids(context.session, context.actor, pks)
+    return {pk: MyInteraction.from_model(model) for pk, model in found.items()}
+
+
 SOURCES: dict[str, Callable[[Context, Iterable[int]], Awaitable[dict[int, Any]]]] = {
     "Customer": _customers,
     "Interaction": _interactions,
+    "Me": _me,
+    "MyInteraction": _my_interactions,
 }
 
 
