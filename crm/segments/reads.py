@@ -80,9 +80,16 @@ async def members(
     session: AsyncSession, actor: Actor, segment_id: int, *, page: PageRequest
 ) -> CustomerList:
     """The segment's current members, by customer ID."""
+    stmt, keys = member_list(actor, segment_id)
+    return CustomerList(await paginate(session, stmt, keys, page), stmt)
+
+
+def member_list(actor: Actor, segment_id: Any) -> tuple[Select[Any], list[SortKey]]:
+    """The current members of a segment (its ID or ID column), unpaged, and the
+    keys that order them (by customer ID): for the resolvers and the planner."""
     policies.can_read_members(actor)
     stmt = _members_of(actor, col(SegmentMembership.segment_id) == segment_id)
-    return CustomerList(await paginate(session, stmt, _by_id(), page), stmt)
+    return stmt, _by_id()
 
 
 def _members_of(actor: Actor, segments: ColumnElement[bool]) -> Select[Any]:

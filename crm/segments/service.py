@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from crm.actors import Actor
 from crm.columns import utcnow
 from crm.errors import Conflict, FieldError, NotFound, ValidationFailed
 from crm.filtering import compile_where
-from crm.pagination import Page, PageRequest, paginate
+from crm.pagination import Page, PageRequest, SortKey, paginate
 from crm.segments import policies
 from crm.segments.filters import SEGMENT_SPEC, SegmentOrderField, segment_order
 from crm.segments.models import Segment, SegmentKind, SegmentMembership
@@ -90,16 +90,36 @@ def clean_definition(
 
 
 async def get_segment(session: AsyncSession, actor: Actor, segment_id: int) -> Segment:
-    found = (
-        await session.scalars(
-            select(Segment).where(
-                policies.segment_scope(actor), col(Segment.id) == segment_id
-            )
-        )
-    ).first()
+    found = (await session.scalars(segment_query(actor, segment_id))).first()
     if found is None:
-        raise NotFound("No segment with that ID.", field="id")
+        raise segment_not_found()
     return found
+
+
+def segment_query(actor: Actor, segment_id: Any) -> Select[Any]:
+    """The segment with this ID (or ID parameter), if `actor` may see it."""
+    return select(Segment).where(
+        policies.segment_scope(actor), col(Segment.id) == segment_id
+    )
+
+
+def segments_query(actor: Actor, segment_ids: Any) -> Select[Any]:
+    """The segments with these IDs (or an expanding parameter) `actor` may see."""
+    return select(Segment).where(
+        policies.segment_scope(actor), col(Segment.id).in_(segment_ids)
+    )
+
+
+async def segments_by_ids(
+    session: AsyncSession, actor: Actor, ids: Iterable[int]
+) -> dict[int, Segment]:
+    rows = await session.scalars(segments_query(actor, sorted(set(ids))))
+    return {s.id: s for s in rows if s.id is not None}
+
+
+def segment_not_found() -> NotFound:
+    """What a missing segment, or one the caller may not see, reads as."""
+    return NotFound("No segment with that ID.", field="id")
 
 
 @dataclass
@@ -117,13 +137,24 @@ async def list_segments(
     order: SegmentOrderField | None = None,
     descending: bool = False,
 ) -> SegmentList:
-    stmt = select(Segment).where(
-        policies.segment_scope(actor), compile_where(SEGMENT_SPEC, where, actor)
-    )
-    keys = segment_order(order or SegmentOrderField.NAME, descending)
+    stmt, keys = segment_list(actor, where=where, order=order, descending=descending)
     return SegmentList(
         page=await paginate(session, stmt, keys, page), count_statement=stmt
     )
+
+
+def segment_list(
+    actor: Actor,
+    *,
+    where: Mapping[str, Any] | None = None,
+    order: SegmentOrderField | None = None,
+    descending: bool = False,
+) -> tuple[Select[Any], list[SortKey]]:
+    """The segments `actor` asked for, unpaged, and the keys that order them."""
+    stmt = select(Segment).where(
+        policies.segment_scope(actor), compile_where(SEGMENT_SPEC, where, actor)
+    )
+    return stmt, segment_order(order or SegmentOrderField.NAME, descending)
 
 
 async def create_segment(

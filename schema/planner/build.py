@@ -46,6 +46,8 @@ from crm.interactions.models import Interaction as InteractionModel
 from crm.interactions.models import Visibility as VisibilityValue
 from crm.me import service as me_service
 from crm.pagination import PageRequest, SortKey, keyset_window
+from crm.segments import reads as segment_reads
+from crm.segments.models import SegmentKind
 from crm.sqljson import JsonSql, cursor_kinds_supported
 from schema.planner.executor import DEFERRED
 from schema.planner.selection import Selected, Selection, Unplannable
@@ -534,5 +536,64 @@ def _my_interactions(plan: Plan, field: Selected) -> Json:
             page,
             my_interaction_object,
             None,
+        )
+    )
+
+
+SEGMENT_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
+    "id": lambda plan, c: plan.json.global_id("Segment", c.id),
+    "name": _column("name"),
+    "description": _column("description"),
+    "kind": _enum("kind", SegmentKind),
+    "customerVisible": lambda plan, c: plan.json.boolean(c.customer_visible),
+    "customerName": _column("customer_name"),
+    "customerDescription": _column("customer_description"),
+    "builtinKey": _column("builtin_key"),
+    "size": _column("size"),
+    "refreshedAt": _time("refreshed_at"),
+    "createdAt": _time("created_at"),
+    "updatedAt": _time("updated_at"),
+    "version": _column("version"),
+}
+
+
+def segment_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
+    """A Segment with its members planned; rule, history, satisfaction and
+    explain resolve the ordinary way."""
+    pairs: list[tuple[str, Json]] = []
+    for field in plan.selection.fields(plan.selection.object_type("Segment"), nodes):
+        scalar = SEGMENT_SCALARS.get(field.name)
+        if scalar is not None:
+            pairs.append((field.key, scalar(plan, c)))
+        elif field.name == "__typename":
+            pairs.append((field.key, plan.typename("Segment")))
+        elif field.name == "members":
+            try:
+                pairs.append((field.key, _segment_members(plan, field, c)))
+            except Unplannable:
+                pairs.append((field.key, plan.defer("Segment", c.id)))
+        else:
+            pairs.append((field.key, plan.defer("Segment", c.id)))
+    return plan.json.obj(pairs)
+
+
+def _segment_members(plan: Plan, field: Selected, segment: Columns) -> Json:
+    try:
+        args = plan.selection.arguments(field)
+        page = page_args(args["first"], args["after"], args["last"], args["before"])
+        stmt, keys = segment_reads.member_list(plan.actor, segment.id)
+    except DomainError as exc:
+        raise Unplannable(str(exc)) from exc
+    connection_type = get_named_type(field.definition.type)  # type: ignore[union-attr]
+    return plan.json.nested(
+        connection(
+            plan,
+            field.nodes,
+            connection_type,
+            stmt,
+            keys,
+            page,
+            customer_object,
+            segment.id.table,
         )
     )

@@ -27,6 +27,8 @@ from crm.errors import BadInput, NotFound
 from crm.ids import parse_global_id
 from crm.interactions import service as interaction_service
 from crm.pagination import PageRequest, SortKey, cursor_parameters
+from crm.segments import service as segment_service
+from crm.segments.filters import SegmentOrderField
 from crm.sqljson import JsonSql
 from schema.context import Info
 from schema.enums import OrderDirection
@@ -36,6 +38,7 @@ from schema.planner.build import (
     customer_object,
     interaction_object,
     me_object,
+    segment_object,
 )
 from schema.planner.cache import PLANS, Cached, Shape
 from schema.planner.executor import Planned
@@ -224,6 +227,12 @@ NODE_ROOTS = {
         interaction_object,
         False,
     ),
+    "Segment": _NodeRoot(
+        segment_service.segment_query,
+        segment_service.segments_query,
+        segment_object,
+        False,
+    ),
 }
 
 
@@ -341,3 +350,39 @@ async def me(info: Info) -> Planned | None:
     if any(value[key] is None for key in cached.required):
         return None  # the record is gone: the resolvers say so, as always
     return Planned(value, deferred=cached.deferred)
+
+
+async def segments(
+    info: Info, *, page: PageRequest, where: Any, order_by: Any
+) -> Planned | None:
+    """Query.segments."""
+    if not info.context.planner:
+        return None
+    shape = Shape.of(info, "segments", bound=("after", "before"))
+    cached = PLANS.get(shape)
+    if cached is None:
+        stmt, keys = segment_service.segment_list(
+            info.context.actor,
+            where=plain(where) if where is not None else None,
+            order=SegmentOrderField(order_by.field) if order_by else None,
+            descending=bool(order_by and order_by.direction is OrderDirection.DESC),
+        )
+        built = _connection(info, stmt, keys, page, segment_object, ids=False)
+        cached = PLANS.put(shape, built)
+    if cached.statement is None:
+        return None
+    params = cursor_parameters(cached.keys, page, CURSOR)
+    row = await _run(info, cached.statement, params)
+    return Planned(orjson.loads(row[0]), deferred=cached.deferred)
+
+
+async def segment(info: Info, pk: int) -> Planned | None:
+    """Query.segment(id:)."""
+    return await _by_id(
+        info,
+        "segment",
+        pk,
+        lambda key: segment_service.segment_query(info.context.actor, key),
+        segment_object,
+        segment_service.segment_not_found,
+    )

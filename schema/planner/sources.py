@@ -11,6 +11,7 @@ from typing import Any
 
 from crm.interactions import service as interaction_service
 from crm.me import service as me_service
+from crm.segments import service as segment_service
 from schema.context import Context
 
 
@@ -46,11 +47,19 @@ async def _my_interactions(context: Context, pks: Iterable[int]) -> dict[int, An
     return {pk: MyInteraction.from_model(model) for pk, model in found.items()}
 
 
+async def _segments(context: Context, pks: Iterable[int]) -> dict[int, Any]:
+    from schema.segments.types import Segment
+
+    found = await segment_service.segments_by_ids(context.session, context.actor, pks)
+    return {pk: Segment.from_model(model) for pk, model in found.items()}
+
+
 SOURCES: dict[str, Callable[[Context, Iterable[int]], Awaitable[dict[int, Any]]]] = {
     "Customer": _customers,
     "Interaction": _interactions,
     "Me": _me,
     "MyInteraction": _my_interactions,
+    "Segment": _segments,
 }
 
 

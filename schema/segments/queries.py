@@ -14,6 +14,7 @@ from crm.segments.filters import SegmentOrderField
 from schema.context import Info
 from schema.enums import OrderDirection
 from schema.permissions import Has, gate
+from schema.planner import roots as planner
 from schema.relay import Connection, connection, page_args, pk_of
 from schema.scalars import plain
 from schema.segments.inputs import SegmentRule, SegmentWhere
@@ -54,10 +55,16 @@ class SegmentQueries:
         before: str | None = None,
     ) -> Connection[Segment]:
         session = info.context.session
+        page = page_args(first, after, last, before)
+        planned = await planner.segments(
+            info, page=page, where=where, order_by=order_by
+        )
+        if planned is not None:
+            return planned  # type: ignore[return-value]
         listed = await service.list_segments(
             session,
             info.context.actor,
-            page=page_args(first, after, last, before),
+            page=page,
             where=plain(where) if where is not None else None,
             order=SegmentOrderField(order_by.field) if order_by else None,
             descending=bool(order_by and order_by.direction is OrderDirection.DESC),
@@ -77,9 +84,11 @@ class SegmentQueries:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Its ID.")],
     ) -> Segment | None:
-        model = await service.get_segment(
-            info.context.session, info.context.actor, pk_of(id, "Segment")
-        )
+        pk = pk_of(id, "Segment")
+        planned = await planner.segment(info, pk)
+        if planned is not None:
+            return planned  # type: ignore[return-value]
+        model = await service.get_segment(info.context.session, info.context.actor, pk)
         return Segment.from_model(model)
 
     @strawberry.field(
