@@ -17,7 +17,18 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, null
+import orjson
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+)
 
 from crm.columns import MONEY_SCALE
 from crm.ids import to_global_id
@@ -57,6 +68,10 @@ def _cursor(kinds: str, *values: Any) -> str:
     return encode_cursor(plain)
 
 
+def _float(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(float(value)).decode()
+
+
 def register_sqlite_functions(dbapi_connection: Any) -> None:
     """The API's text forms as SQL functions of a SQLite connection."""
     create = dbapi_connection.create_function
@@ -64,6 +79,7 @@ def register_sqlite_functions(dbapi_connection: Any) -> None:
     create("mutual_money", 1, _money, deterministic=True)
     create("mutual_gid", 2, _gid, deterministic=True)
     create("mutual_cursor", -1, _cursor, deterministic=True)
+    create("mutual_float", 1, _float, deterministic=True)
 
 
 def _key(name: str) -> ColumnElement[Any]:
@@ -147,6 +163,14 @@ class JsonSql:
             else_=func.to_char(utc, literal_column("'.US'")),
         )
         return whole + fraction + literal_column("'+00:00'")
+
+    def number(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        """A float column as a JSON number that decodes to a float (1.0, not 1)."""
+        if not self.pg:
+            return func.json(func.mutual_float(column))
+        text = cast(func.to_json(column), Text)
+        whole = and_(column == func.trunc(column), func.abs(column) < 1e15)
+        return cast(case((whole, text + literal_column("'.0'")), else_=text), JSON)
 
     def money(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
         """An amount as its four-decimal text (`Decimal` quantized, as `str`)."""

@@ -128,7 +128,7 @@ INTERACTION_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
     "visibility": _enum("visibility", VisibilityValue),
     "source": _enum("source", Source),
     "rating": _column("rating"),
-    "sentiment": _column("sentiment"),
+    "sentiment": lambda plan, c: plan.json.number(c.sentiment),
     "externalRef": _column("external_ref"),
     "recordedBy": _column("recorded_by"),
     "createdAt": _time("created_at"),
