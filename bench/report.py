@@ -177,7 +177,7 @@ def comparison(measured: list[Measured]) -> list[dict[str, Any]]:
         for server in servers:
             m = by.get((scenario, level, server))
             if m is not None and m.requests:
-                row["requests_per_second"][server] = round(m.throughput, 2)
+                row["requests_per_second"][server] = round(m.throughput, 3)
                 row["server_cpu_ms_per_request"][server] = round(
                     m.server_cpu_ms_per_request, 3
                 )
