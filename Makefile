@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint bench schema clean
+.PHONY: run test install lint bench bench-peer schema clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ schema: install  ## Regenerate schema/schema.graphql after changing the API.
 
 bench: install  ## Benchmarks against PostgreSQL (see bench/README.md).
 	$(BIN)/python -m bench
+
+bench-peer: install  ## The same, side by side with PostGraphile 5 (installs it once with npm).
+	$(BIN)/python -m bench --peer postgraphile
 
 clean:
 	rm -rf $(VENV) .mutual

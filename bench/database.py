@@ -6,6 +6,8 @@ import asyncio
 import random
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,7 +32,17 @@ from crm.validation import fold
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/mutual_bench"
 BENCH_ADMIN = "bench-admin@mutual.example"
 ACTOR = SystemActor(name="bench")
-SEED_LIMIT_SECONDS = 1800
+SEED_LIMIT_SECONDS = 1800  # at least; more for big seeds (seed_limit_seconds)
+
+
+def seed_budget_seconds(customers: int) -> float:
+    """What a seed should take: 2 minutes per 100,000 customers (and no less)."""
+    return 120.0 * max(1.0, customers / 100_000)
+
+
+def seed_limit_seconds(customers: int) -> float:
+    """When a seed is taken to hang: 30 minutes, or 4 times its budget."""
+    return max(SEED_LIMIT_SECONDS, 4 * seed_budget_seconds(customers))
 
 
 def check_url(url: str) -> URL:
@@ -97,6 +109,7 @@ class SeedReport:
     customers: int
     interactions: int
     seed_seconds: float | None = None
+    seed_stage_seconds: dict[str, float] | None = None
     migrate_seconds: float | None = None
     vacuum_analyze_seconds: float | None = None
 
@@ -125,18 +138,19 @@ async def prepare(url: URL, *, customers: int, seed: int, reuse: bool) -> SeedRe
             )
         finally:
             await database.dispose()
-    print(f"Creating database {url.database} ...")
+    print(f"Creating database {url.database} ...", flush=True)
     await recreate_database(url)
     started = time.perf_counter()
     await migrate.upgrade(plain_url)
     migrated = time.perf_counter() - started
     database = Database(plain_url)
     try:
-        seconds, summary = await _seed(database, customers, seed)
+        seconds, summary, stages = await _seed(database, customers, seed)
         print(
             f"Seeded {summary.customers:,} customers and {summary.interactions:,} "
             f"interactions in {seconds:.1f} s."
         )
+        print("VACUUM (ANALYZE) ...", flush=True)
         started = time.perf_counter()
         await analyze(database, vacuum=True)
         vacuumed = time.perf_counter() - started
@@ -146,6 +160,7 @@ async def prepare(url: URL, *, customers: int, seed: int, reuse: bool) -> SeedRe
             customers=summary.customers,
             interactions=summary.interactions,
             seed_seconds=seconds,
+            seed_stage_seconds={k: round(v, 1) for k, v in stages.items()},
             migrate_seconds=migrated,
             vacuum_analyze_seconds=vacuumed,
         )
@@ -153,28 +168,82 @@ async def prepare(url: URL, *, customers: int, seed: int, reuse: bool) -> SeedRe
         await database.dispose()
 
 
-async def _seed(database: Database, customers: int, seed: int) -> tuple[float, Any]:
+@contextmanager
+def _timed_stages(stages: dict[str, float], started: float) -> Iterator[None]:
+    """Time the stages `crm.demo.seed_demo` runs after the bulk load (it calls each
+    module's `seed` by attribute, so wrapping them here times them; restored after)."""
+    from crm.demo import insights, segments, selfservice
+
+    modules = {
+        "consents and feedback": selfservice,
+        "insights": insights,
+        "segments": segments,
+    }
+    originals = {label: module.seed for label, module in modules.items()}
+
+    def timed(label: str) -> Any:
+        original = originals[label]
+
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            begun = time.perf_counter()
+            if "rows" in stages and "indexes and ANALYZE" not in stages:
+                stages["indexes and ANALYZE"] = begun - started - stages["rows"]
+            print(f"  {label} ...", flush=True)
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                stages[label] = time.perf_counter() - begun
+                print(f"  {label}: {stages[label]:.1f} s", flush=True)
+
+        return run
+
+    for label, module in modules.items():
+        setattr(module, "seed", timed(label))  # noqa: B010
+    try:
+        yield
+    finally:
+        for label, module in modules.items():
+            setattr(module, "seed", originals[label])  # noqa: B010
+
+
+async def _seed(
+    database: Database, customers: int, seed: int
+) -> tuple[float, Any, dict[str, float]]:
     from tqdm import tqdm
 
     from crm.demo import seed_demo
 
     started = time.perf_counter()
+    interactive = sys.stderr.isatty()
+    step = max(1, customers // 10)
+    reported = [0]
+    stages: dict[str, float] = {}
     with tqdm(
-        total=customers,
-        unit="customers",
-        desc="Seeding",
-        disable=not sys.stderr.isatty(),
+        total=customers, unit="customers", desc="Seeding", disable=not interactive
     ) as bar:
 
         def progress(done: int) -> None:
             bar.update(done - bar.n)
+            elapsed = time.perf_counter() - started
+            # Without a terminal (CI, a log file): a line every 10 %, so a long
+            # seed (1M customers) shows it is moving.
+            if not interactive and (done - reported[0] >= step or done == customers):
+                reported[0] = done
+                print(
+                    f"  {done:,} / {customers:,} customers written ({elapsed:.0f} s)",
+                    flush=True,
+                )
+            if done == customers:
+                stages["rows"] = elapsed
+                print("  rows written; indexes and ANALYZE ...", flush=True)
 
         # A hang (a lock, a stuck connection) fails the run instead of stalling it.
-        async with asyncio.timeout(SEED_LIMIT_SECONDS):
-            summary = await seed_demo(
-                database, customers=customers, seed=seed, progress=progress
-            )
-    return time.perf_counter() - started, summary
+        async with asyncio.timeout(seed_limit_seconds(customers)):
+            with _timed_stages(stages, started):
+                summary = await seed_demo(
+                    database, customers=customers, seed=seed, progress=progress
+                )
+    return time.perf_counter() - started, summary, stages
 
 
 async def analyze(database: Database, *, vacuum: bool) -> None:

@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import random
+import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
 
 from bench.scenarios import Scenario
-from bench.server import HOST, Server
+from bench.server import HOST
+
+
+class Target(Protocol):
+    """A server under load: Mutual (bench.server) or the peer (bench.peer)."""
+
+    url: str
+    label: str
+    workers: int
+
+    def cpu_seconds(self) -> float: ...
 
 
 @dataclass
 class Run:
-    """What one scenario did at one concurrency."""
+    """What one scenario did at one concurrency, on one server, in one round."""
 
     scenario: str
     concurrency: int
+    target: str = "Mutual"
     requests: int = 0
     errors: int = 0
     first_error: str | None = None
@@ -47,6 +59,7 @@ class Run:
         return {
             "scenario": self.scenario,
             "concurrency": self.concurrency,
+            "server": self.target,
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "requests_per_second": round(self.throughput, 2),
@@ -62,18 +75,89 @@ class Run:
         }
 
 
+@dataclass
+class Measured:
+    """One scenario at one concurrency on one server over its rounds: medians of
+    throughput, latency percentiles and CPU per request; errors summed."""
+
+    rounds: list[Run]
+
+    @property
+    def scenario(self) -> str:
+        return self.rounds[0].scenario
+
+    @property
+    def concurrency(self) -> int:
+        return self.rounds[0].concurrency
+
+    @property
+    def target(self) -> str:
+        return self.rounds[0].target
+
+    @property
+    def requests(self) -> int:
+        return sum(r.requests for r in self.rounds)
+
+    @property
+    def errors(self) -> int:
+        return sum(r.errors for r in self.rounds)
+
+    @property
+    def first_error(self) -> str | None:
+        return next((r.first_error for r in self.rounds if r.first_error), None)
+
+    @property
+    def shape(self) -> str | None:
+        return self.rounds[0].shape
+
+    @property
+    def throughput(self) -> float:
+        return statistics.median(r.throughput for r in self.rounds)
+
+    def percentile(self, q: float) -> float:
+        return statistics.median(r.percentile(q) for r in self.rounds)
+
+    @property
+    def server_cpu_ms_per_request(self) -> float:
+        return statistics.median(
+            1000 * r.server_cpu_seconds / (r.requests or 1) for r in self.rounds
+        )
+
+    def summary(self) -> dict[str, Any]:
+        out = self.rounds[0].summary() if len(self.rounds) == 1 else {}
+        out.update(
+            {
+                "scenario": self.scenario,
+                "concurrency": self.concurrency,
+                "server": self.target,
+                "rounds": len(self.rounds),
+                "requests": self.requests,
+                "requests_per_second": round(self.throughput, 2),
+                "p50_ms": round(self.percentile(50), 2),
+                "p90_ms": round(self.percentile(90), 2),
+                "p99_ms": round(self.percentile(99), 2),
+                "errors": self.errors,
+                "first_error": self.first_error,
+                "server_cpu_ms_per_request": round(self.server_cpu_ms_per_request, 3),
+                "response": self.shape,
+            }
+        )
+        if len(self.rounds) > 1:
+            out["per_round"] = [r.summary() for r in self.rounds]
+        return out
+
+
 class Loader:
     """Posts one scenario's operations to /graphql and checks every response."""
 
-    def __init__(self, server: Server, token: str) -> None:
+    def __init__(self, server: Target, token: str | None) -> None:
         if not server.url.startswith(f"http://{HOST}:"):
             raise ValueError("the load goes to the loopback address only")
         self.server = server
         self.endpoint = f"{server.url}/graphql"
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-        }
+        self.headers = {"Content-Type": "application/json"}
+        if token is not None:
+            self.headers["Authorization"] = f"Bearer {token}"
 
     def client(self, concurrency: int) -> httpx.AsyncClient:
         limits = httpx.Limits(
@@ -105,12 +189,14 @@ class Loader:
             return elapsed, f"HTTP {response.status_code}: {str(decoded)[:300]}", None
         return elapsed, scenario.check(decoded), decoded
 
-    async def probe(self, scenario: Scenario, rng: random.Random) -> tuple[str, str]:
-        """One request before the load: (error or "", what the response held)."""
+    async def probe(
+        self, scenario: Scenario, rng: random.Random
+    ) -> tuple[str, str, dict[str, Any] | None]:
+        """One request before the load: (error or "", what the response held, body)."""
         async with self.client(1) as client:
             _, error, body = await self.post(client, scenario, rng)
         shape = scenario.shape(body) if scenario.shape and body else ""
-        return error or "", shape
+        return error or "", shape, body
 
     async def run(
         self,
@@ -122,7 +208,7 @@ class Loader:
         max_requests: int,
         seed: int,
     ) -> Run:
-        result = Run(scenario.name, concurrency)
+        result = Run(scenario.name, concurrency, self.server.label)
         async with self.client(concurrency) as client:
             # Warm-up: connections opened, caches filled; nothing recorded.
             await self._phase(

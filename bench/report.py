@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.explain import Plan
-from bench.load import Run
+from bench.load import Measured, Run
 from bench.queries import COLUMNS
 from crm.db import Database
 
@@ -100,22 +100,25 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 LOAD_HEADER = (
-    f"{'scenario':<26} {'conc':>4} {'requests':>8} {'req/s':>8} {'p50 ms':>8} "
-    f"{'p90 ms':>8} {'p99 ms':>8} {'errors':>6} {'srv CPU ms/req':>14}"
+    f"{'scenario':<26} {'server':<15} {'wk':>2} {'conc':>4} {'requests':>8} "
+    f"{'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'errors':>6} "
+    f"{'srv CPU ms/req':>14}"
 )
 
 
-def load_row(run: Run) -> str:
+def load_row(run: Run | Measured, workers: int, round_: int | None = None) -> str:
+    """One line of the load table; `round_` marks a single round of several."""
     s = run.summary()
+    label = run.target if round_ is None else f"{run.target} #{round_}"
     return (
-        f"{run.scenario:<26} {run.concurrency:>4} {run.requests:>8} "
-        f"{_fmt(run.throughput):>8} {_fmt(s['p50_ms']):>8} {_fmt(s['p90_ms']):>8} "
-        f"{_fmt(s['p99_ms']):>8} {run.errors:>6} "
+        f"{run.scenario:<26} {label:<15} {workers:>2} {run.concurrency:>4} "
+        f"{run.requests:>8} {_fmt(run.throughput):>8} {_fmt(s['p50_ms']):>8} "
+        f"{_fmt(s['p90_ms']):>8} {_fmt(s['p99_ms']):>8} {run.errors:>6} "
         f"{_fmt(s['server_cpu_ms_per_request'], 2):>14}"
     )
 
 
-def ratios(runs: list[Run]) -> dict[str, dict[str, float | None]]:
+def ratios(runs: list[Measured]) -> dict[str, dict[str, float | None]]:
     """Within-run ratios, steadier than absolute figures on a shared machine."""
     by = {(r.scenario, r.concurrency): r for r in runs}
     levels = sorted({r.concurrency for r in runs})
@@ -152,6 +155,63 @@ def print_ratios(table: dict[str, dict[str, float | None]]) -> None:
     for name, row in table.items():
         cells = [_fmt(row[c], 2) if row.get(c) is not None else "-" for c in columns]
         print(f"{name:<26} " + " ".join(f"{c:>18}" for c in cells))
+
+
+def comparison(measured: list[Measured]) -> list[dict[str, Any]]:
+    """Per scenario and concurrency: each server's req/s and CPU ms per request
+    (medians over the rounds), Mutual over the peer, and the last worker count
+    over the first."""
+    servers = list(dict.fromkeys(m.target for m in measured))
+    mutuals = [s for s in servers if s.startswith("Mutual")]
+    peers = [s for s in servers if not s.startswith("Mutual")]
+    by = {(m.scenario, m.concurrency, m.target): m for m in measured}
+    rows: list[dict[str, Any]] = []
+    for scenario, level in dict.fromkeys((m.scenario, m.concurrency) for m in measured):
+        row: dict[str, Any] = {
+            "scenario": scenario,
+            "concurrency": level,
+            "requests_per_second": {},
+            "server_cpu_ms_per_request": {},
+            "ratios": {},
+        }
+        for server in servers:
+            m = by.get((scenario, level, server))
+            if m is not None and m.requests:
+                row["requests_per_second"][server] = round(m.throughput, 3)
+                row["server_cpu_ms_per_request"][server] = round(
+                    m.server_cpu_ms_per_request, 3
+                )
+        rps = row["requests_per_second"]
+        for mine in mutuals:
+            for other in peers:
+                if rps.get(mine) and rps.get(other):
+                    row["ratios"][f"{mine} / {other}"] = round(
+                        rps[mine] / rps[other], 3
+                    )
+        if len(mutuals) > 1 and rps.get(mutuals[0]) and rps.get(mutuals[-1]):
+            row["ratios"][f"{mutuals[-1]} / {mutuals[0]}"] = round(
+                rps[mutuals[-1]] / rps[mutuals[0]], 3
+            )
+        rows.append(row)
+    return rows
+
+
+def print_comparison(rows: list[dict[str, Any]], targets: list[dict[str, Any]]) -> None:
+    servers = [t["server"] for t in targets]
+    ratio_names = list(dict.fromkeys(k for row in rows for k in row["ratios"]))
+    header = [f"{s} req/s" for s in servers]
+    header += ratio_names
+    header += [f"{s} CPU ms/req" for s in servers]
+    width = max(14, *(len(h) for h in header))
+    print(f"{'scenario':<26} {'conc':>4} " + " ".join(f"{h:>{width}}" for h in header))
+    for row in rows:
+        cells = [_fmt(row["requests_per_second"].get(s)) for s in servers]
+        cells += [_fmt(row["ratios"].get(r), 2) for r in ratio_names]
+        cells += [_fmt(row["server_cpu_ms_per_request"].get(s), 2) for s in servers]
+        print(
+            f"{row['scenario']:<26} {row['concurrency']:>4} "
+            + " ".join(f"{c:>{width}}" for c in cells)
+        )
 
 
 def print_sql_counts(counts: dict[str, dict[str, float]]) -> None:

@@ -107,6 +107,21 @@ def graphql_errors(body: dict[str, Any]) -> str | None:
     return None
 
 
+def non_empty(field: str) -> Callable[[dict[str, Any]], str | None]:
+    """Errors, or an empty answer: a null `field`, or a list without edges."""
+
+    def check(body: dict[str, Any]) -> str | None:
+        found = graphql_errors(body)
+        if found:
+            return found
+        data = (body.get("data") or {}).get(field)
+        if not data or ("edges" in data and not data["edges"]):
+            return f"empty answer: no {field}"
+        return None
+
+    return check
+
+
 def payload_errors(field: str) -> Callable[[dict[str, Any]], str | None]:
     """Also count a mutation's payload errors (`errors { field code message }`)."""
 
@@ -169,12 +184,14 @@ def build_scenarios(fx: Fixtures) -> list[Scenario]:
             "(~2,100 fields; 2 SQL statements)",
             CUSTOMERS_PAGE,
             lambda rng: {"after": rng.choice(fx.cursors)},
+            check=non_empty("customers"),
         ),
         Scenario(
             "customer_by_id",
             "one customer by global ID, 6 scalar fields: the per-request floor",
             CUSTOMER_BY_ID,
             lambda rng: {"id": rng.choice(customer_gids)},
+            check=non_empty("customer"),
             shape=None,
         ),
         Scenario(
@@ -183,6 +200,7 @@ def build_scenarios(fx: Fixtures) -> list[Scenario]:
             "interactions), first 50 + totalCount",
             FILTERED_PAGE,
             lambda rng: {"where": ACTIVE_BUYERS_WHERE},
+            check=non_empty("customers"),
         ),
         Scenario(
             "filtered_created_tags",
@@ -190,12 +208,14 @@ def build_scenarios(fx: Fixtures) -> list[Scenario]:
             "tags), first 50 + totalCount",
             FILTERED_PAGE,
             lambda rng: {"where": RECENT_VIP_WHERE},
+            check=non_empty("customers"),
         ),
         Scenario(
             "search",
             "ranked search for a surname prefix (tsvector prefix OR pg_trgm), first 20",
             SEARCH,
             lambda rng: {"q": rng.choice(fx.surname_prefixes)},
+            check=non_empty("customers"),
         ),
         Scenario(
             "interaction_log",

@@ -50,7 +50,10 @@ def _cpu_seconds(pid: int) -> float:
 class Server:
     """`uvicorn api.asgi:app` as deployed: production settings, warnings only."""
 
-    def __init__(self, database_url: str, secret: str, *, workers: int = 1) -> None:
+    def __init__(
+        self, database_url: str, secret: str, *, workers: int = 1, label: str = "Mutual"
+    ) -> None:
+        self.label = label
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.workers = workers
