@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Float,
     Text,
     and_,
     case,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     literal_column,
     null,
 )
+from sqlalchemy.dialects.postgresql import array_agg
 
 from crm.columns import MONEY_SCALE
 from crm.ids import to_global_id
@@ -36,7 +38,16 @@ from crm.pagination import KeyKind, encode_cursor
 
 _MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
 _MONEY_FACTOR = Decimal(10) ** MONEY_SCALE
-_KIND_LETTERS: dict[str, KeyKind] = {"d": "datetime", "s": "str", "i": "int"}
+_KIND_LETTERS: dict[str, KeyKind] = {
+    "d": "datetime",
+    "s": "str",
+    "i": "int",
+    "f": "float",
+}
+# What PostgreSQL spells exactly as encode_cursor does (not floats: Python and
+# PostgreSQL print some of them differently).
+_PG_KINDS = frozenset({"datetime", "str", "int"})
+RAW_CURSOR = "__cursor__"
 
 
 def _sqlite_time(value: Any) -> datetime | None:
@@ -62,7 +73,7 @@ def _gid(type_name: str, pk: Any) -> str | None:
 
 def _cursor(kinds: str, *values: Any) -> str:
     plain = [
-        _sqlite_time(v) if kind == "d" else v
+        _sqlite_time(v) if kind == "d" else float(v) if kind == "f" else v
         for kind, v in zip(kinds, values, strict=True)
     ]
     return encode_cursor(plain)
@@ -137,8 +148,30 @@ class JsonSql:
     def first_text(
         self, value: ColumnElement[Any], where: ColumnElement[bool]
     ) -> ColumnElement[Any]:
-        """The text of `value` in the one row matching `where` (aggregate)."""
+        """`value` in the one row matching `where` (aggregate)."""
+        if self.pg:
+            return array_agg(value).filter(where)[1]
         return func.max(value).filter(where)
+
+    def cursor_in_sql(self, kinds: Sequence[KeyKind]) -> bool:
+        """Whether the database spells cursors of keys of these kinds itself."""
+        allowed = _PG_KINDS if self.pg else frozenset(_KIND_LETTERS.values())
+        return all(kind in allowed for kind in kinds)
+
+    def raw_cursor(
+        self, parts: Sequence[tuple[ColumnElement[Any], KeyKind]]
+    ) -> ColumnElement[Any]:
+        """`{"__cursor__": [key values]}`, for `encode_raw_cursors` to finish.
+        Floats travel as doubles (a `real` rank widened exactly as the driver
+        widens it) that decode as floats."""
+        values = [
+            self.number(cast(column, Float(precision=53)))
+            if kind == "float"
+            else column
+            for column, kind in parts
+        ]
+        array = func.json_build_array(*values) if self.pg else func.json_array(*values)
+        return self.obj([(RAW_CURSOR, array)])
 
     # Scalars.
     def boolean(self, condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -231,9 +264,19 @@ class JsonSql:
         )
 
 
-def cursor_kinds_supported(kinds: Sequence[KeyKind]) -> bool:
-    """Whether the database can spell cursors of keys of these kinds."""
-    return all(kind in _KIND_LETTERS.values() for kind in kinds)
+def encode_raw_cursors(document: Any) -> Any:
+    """Replace every `{"__cursor__": [...]}` in a decoded document by its cursor."""
+    if isinstance(document, dict):
+        if len(document) == 1 and RAW_CURSOR in document:
+            return encode_cursor(document[RAW_CURSOR])
+        for key, value in document.items():
+            if isinstance(value, dict | list):
+                document[key] = encode_raw_cursors(value)
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            if isinstance(value, dict | list):
+                document[index] = encode_raw_cursors(value)
+    return document
 
 
 def aggregate_order_by_(

@@ -48,7 +48,7 @@ from crm.me import service as me_service
 from crm.pagination import PageRequest, SortKey, keyset_window
 from crm.segments import reads as segment_reads
 from crm.segments.models import SegmentKind
-from crm.sqljson import JsonSql, cursor_kinds_supported
+from crm.sqljson import JsonSql
 from schema.planner.executor import DEFERRED
 from schema.planner.selection import Selected, Selection, Unplannable
 from schema.planner.sources import deferrable
@@ -69,6 +69,8 @@ class Plan:
     json: JsonSql
     # Whether some field was left to the resolvers (schema/planner/executor.py).
     deferred: bool = False
+    # Whether cursors come as key values for Python to encode (float keys).
+    raw_cursors: bool = False
 
     def defer(self, type_name: str, pk: Json) -> Json:
         """A field the resolvers complete on this row's object, or Unplannable
@@ -282,8 +284,10 @@ def connection_select(
 ) -> BuiltConnection:
     """The SELECT of one row: the connection's JSON document as text, and with
     `with_ids` a JSON array of the listed rows' primary keys."""
-    if not cursor_kinds_supported([k.kind for k in keys]):
-        raise Unplannable("sort keys without a SQL cursor form")
+    kinds = [k.kind for k in keys]
+    in_sql = plan.json.cursor_in_sql(kinds)
+    if not in_sql and not (root and set(kinds) <= {"float", "int", "str"}):
+        raise Unplannable("sort keys without a cursor form here")
     if parent is not None:
         # A nested list names its parent row: correlated, not joined.
         stmt = stmt.correlate(parent)
@@ -316,7 +320,12 @@ def connection_select(
     rows = n + q.c._back - 1
     listed = n <= size
     output = [n.desc() if reverse else n.asc()]
-    cursor = json.cursor([(q.c[f"_k{i}"], k.kind) for i, k in enumerate(keys)])
+    if in_sql:
+        cursor = json.cursor([(q.c[f"_k{i}"], k.kind) for i, k in enumerate(keys)])
+    else:
+        # Python finishes these cursors (crm.sqljson.encode_raw_cursors).
+        cursor = json.raw_cursor([(q.c[f"_k{i}"], k.kind) for i, k in enumerate(keys)])
+        plan.raw_cursors = True
     last_listed = func.min(rows, size) if not json.pg else func.least(rows, size)
     more = func.coalesce(func.max(n), 0) > size
     pairs: list[tuple[str, Json]] = []

@@ -65,6 +65,8 @@ class Cached:
     parts: tuple[tuple[str, Select[Any]], ...] = ()
     # Response keys whose null means "let the resolvers answer" (me.profile).
     required: tuple[str, ...] = ()
+    # Cursors come as key values, encoded in Python (crm.sqljson).
+    raw_cursors: bool = False
 
 
 class PlanCache:

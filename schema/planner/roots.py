@@ -29,7 +29,7 @@ from crm.interactions import service as interaction_service
 from crm.pagination import PageRequest, SortKey, cursor_parameters
 from crm.segments import service as segment_service
 from crm.segments.filters import SegmentOrderField
-from crm.sqljson import JsonSql
+from crm.sqljson import JsonSql, encode_raw_cursors
 from schema.context import Info
 from schema.enums import OrderDirection
 from schema.planner.build import (
@@ -70,25 +70,40 @@ async def customers(
     search: str | None,
 ) -> Planned | None:
     """Query.customers."""
-    if not info.context.planner or search is not None:
+    if not info.context.planner:
         return None
-    shape = Shape.of(info, "customers", bound=("after", "before"))
-    cached = PLANS.get(shape)
+    session, actor = info.context.session, info.context.actor
+    if search is not None:
+        # A search reads its typo candidates from the data: planned anew each time.
+        cached: Cached | None = None
+    else:
+        shape = Shape.of(info, "customers", bound=("after", "before"))
+        cached = PLANS.get(shape)
     if cached is None:
         stmt, keys = await customer_service.customer_list(
-            info.context.session,
-            info.context.actor,
+            session,
+            actor,
             where=plain(where) if where is not None else None,
+            search=search,
             order=CustomerOrderField(order_by.field) if order_by else None,
             descending=bool(order_by and order_by.direction is OrderDirection.DESC),
         )
-        cached = PLANS.put(shape, _connection(info, stmt, keys, page, customer_object))
+        cached = _connection(info, stmt, keys, page, customer_object)
+        if search is None:
+            PLANS.put(shape, cached)
     if cached.statement is None:
         return None
     params = cursor_parameters(cached.keys, page, CURSOR)
     row = await _run(info, cached.statement, params)
     note_customer_reads(info, orjson.loads(row[1]))
-    return Planned(orjson.loads(row[0]), deferred=cached.deferred)
+    return _planned(row[0], cached)
+
+
+def _planned(document: str, cached: Cached) -> Planned:
+    value = orjson.loads(document)
+    if cached.raw_cursors:
+        value = encode_raw_cursors(value)
+    return Planned(value, deferred=cached.deferred)
 
 
 async def interactions(
@@ -112,7 +127,7 @@ async def interactions(
         return None
     params = cursor_parameters(cached.keys, page, CURSOR)
     row = await _run(info, cached.statement, params)
-    return Planned(orjson.loads(row[0]), deferred=cached.deferred)
+    return _planned(row[0], cached)
 
 
 def _connection(
@@ -143,7 +158,7 @@ def _connection(
         )
     except Unplannable:
         return Cached(None, keys)
-    return Cached(built.statement, keys, plan.deferred)
+    return Cached(built.statement, keys, plan.deferred, raw_cursors=plan.raw_cursors)
 
 
 async def customer(info: Info, pk: int) -> Planned | None:
@@ -373,7 +388,7 @@ async def segments(
         return None
     params = cursor_parameters(cached.keys, page, CURSOR)
     row = await _run(info, cached.statement, params)
-    return Planned(orjson.loads(row[0]), deferred=cached.deferred)
+    return _planned(row[0], cached)
 
 
 async def segment(info: Info, pk: int) -> Planned | None:
