@@ -222,7 +222,7 @@ class JsonSql:
     def global_id(self, type_name: str, pk: ColumnElement[Any]) -> ColumnElement[Any]:
         if not self.pg:
             return func.mutual_gid(literal_column(f"'{type_name}'"), pk)
-        raw = literal_column(f"'{type_name}:'") + cast(pk, Text)
+        raw: ColumnElement[Any] = literal_column(f"'{type_name}:'") + cast(pk, Text)
         return self._base64url(raw)
 
     def cursor(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from graphql import FieldNode, OperationDefinitionNode, VariableNode, visit
@@ -41,7 +41,8 @@ class Shape:
         actor = info.context.actor
         who = actor.ref if isinstance(actor, CustomerActor | PartnerActor) else None
         per_request = _bound_variables(raw.operation, raw.field_nodes, bound)
-        variables = raw.variable_values
+        # strawberry hands resolvers the coerced variables as a dict.
+        variables = cast(dict[str, Any], raw.variable_values)
         fixed = {k: v for k, v in variables.items() if k not in per_request}
         present = tuple(sorted(k for k in per_request if variables.get(k) is not None))
         key = (

@@ -300,7 +300,7 @@ async def nodes(info: Info, ids: Sequence[str]) -> Planned | None:
     shape = Shape.of(info, "nodes:" + ",".join(types), bound=("ids",))
     cached = PLANS.get(shape)
     if cached is None:
-        parts = []
+        parts: list[tuple[str, Select[Any]]] = []
         deferred = False
         for type_name in types:  # in the order the resolvers meet them
             root = NODE_ROOTS[type_name]

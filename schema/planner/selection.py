@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     FieldNode,
@@ -56,7 +56,8 @@ class Selection:
         self.fragments = raw.fragments
         # strawberry hands resolvers the coerced dict; graphql-core's helpers
         # read it from its container.
-        self.variables = VariableValues(sources={}, coerced=raw.variable_values)
+        coerced = cast(dict[str, Any], raw.variable_values)
+        self.variables = VariableValues(sources={}, coerced=coerced)
         self.strawberry = info.schema
 
     def root(self) -> tuple[FieldNode, ...]:
