@@ -397,3 +397,35 @@ async def test_the_word_tables_follow_every_write(api, db):
     # deleting customers takes their words away
     await wipe(db)
     assert await words() == (set(), set())
+
+
+async def test_the_demo_seed_fills_the_word_tables(db):
+    # The demo seed COPYs customers in bulk (PostgreSQL): the triggers see it too.
+    if db.sqlite:
+        return
+    import re
+
+    from sqlalchemy import text
+
+    from crm.demo import seed_demo
+
+    await seed_demo(db, customers=60)
+    async with db.transaction(write=False) as session:
+        expected = {
+            (customer, word)
+            for customer, document in await session.execute(
+                text("SELECT id, search_text FROM customer")
+            )
+            for word in re.findall(r"[^\W_]+", document)
+        }
+        stored = set(
+            await session.execute(
+                text("SELECT customer_id, word FROM customer_search_word")
+            )
+        )
+        vocabulary = set(
+            await session.scalars(text("SELECT word FROM customer_search_vocabulary"))
+        )
+    assert len(expected) > 60 * 3
+    assert stored == expected
+    assert vocabulary == {word for _, word in expected}
