@@ -14,9 +14,10 @@ from crm.db import make_engine, metadata
 
 config = context.config
 
-# Search indexes are managed by hand in migrations (FTS5 tables, expression
-# indexes): autogenerate cannot describe them, so it must not try to drop them.
-MANUAL_PREFIXES = ("customer_fts", "ix_search_")
+# Search structures are managed by hand in migrations (FTS5 tables on SQLite,
+# expression indexes, and the trigger-kept word tables on PostgreSQL):
+# autogenerate cannot describe them, so it must not try to drop them.
+MANUAL_PREFIXES = ("customer_fts", "ix_search_", "customer_search_")
 
 
 def include_object(

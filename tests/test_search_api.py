@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm.customers import search as search_module
 from crm.customers import service as customer_service
 from crm.ids import to_global_id
 from tests.client import SYSTEM
@@ -304,3 +305,127 @@ async def test_archived_customers_are_not_found_unless_asked_for(api):
     found = await search(api, token, "ada", where={"archived": {"eq": True}})
     assert found == ["Ada Gone"]
     assert kept != gone
+
+
+def test_one_edit_patterns_find_exactly_the_words_one_edit_away():
+    # The SQL patterns (PostgreSQL) and the edit distance (both databases) agree:
+    # a word one edit from the term, or starting with a word of the term's length
+    # one edit away (a typo in a prefix), with the same first letter.
+    import itertools
+    import re
+
+    def like(pattern: str) -> re.Pattern[str]:
+        return re.compile(
+            "".join(".*" if c == "%" else "." if c == "_" else c for c in pattern)
+            + r"\Z"
+        )
+
+    alphabet = "abms"
+    for term in ("mari", "smith", "abab"):
+        patterns = [like(p) for p in search_module.one_edit_patterns(term)]
+        n = len(term)
+        for size in range(n - 1, n + 3):
+            for letters in itertools.product(alphabet, repeat=size - 1):
+                word = term[0] + "".join(letters)
+                close = search_module.edit_distance_at_most(
+                    term, word, 1
+                ) or search_module.edit_distance_at_most(term, word[:n], 1)
+                matched = any(p.match(word) for p in patterns)
+                assert matched == close, (term, word)
+
+
+async def test_the_word_tables_follow_every_write(api, db):
+    # PostgreSQL searches a word table kept by triggers on customer; SQLite's
+    # FTS5 index is kept the same way (and checked by the searches above).
+    if db.sqlite:
+        return
+    from sqlalchemy import text
+
+    from crm.customers.merge import merge_customers
+    from crm.erasure import service as erasure
+    from tests.conftest import wipe
+
+    async def words() -> tuple[set[tuple[int, str]], set[str]]:
+        async with db.transaction(write=False) as session:
+            pairs = {
+                (customer, word)
+                for word, customer in await session.execute(
+                    text("SELECT word, customer_id FROM customer_search_word")
+                )
+            }
+            vocabulary = set(
+                await session.scalars(
+                    text("SELECT word FROM customer_search_vocabulary")
+                )
+            )
+        return pairs, vocabulary
+
+    ada, bob, zed = await seed(
+        api,
+        person("Ada", "Lovelace", email="ada@analytical.test"),
+        person("Bob", "Stone", company="Globex"),
+        person("Zed", "Zyxwv"),
+    )
+    pairs, vocabulary = await words()
+    assert {w for c, w in pairs if c == ada} == {
+        "ada",
+        "lovelace",
+        "analytical",
+        "test",
+    }
+    assert {w for c, w in pairs if c == zed} == {"zed", "zyxwv"}
+    assert vocabulary == {w for _, w in pairs}
+    # a rename replaces the words; the old ones nobody else holds leave
+    async with db.transaction() as session:
+        await customer_service.update_customer(
+            session, SYSTEM, bob, {"family_name": "Marble", "display_name": None}
+        )
+    pairs, vocabulary = await words()
+    assert {w for c, w in pairs if c == bob} == {"bob", "marble", "globex"}
+    assert "stone" not in vocabulary and "marble" in vocabulary
+    assert await search(api, (await api.staff("analyst"))[1], "marb") == ["Bob Marble"]
+    # a merge archives the source: its words stay (an archived customer is found
+    # when asked for), and they go with its erasure
+    async with db.transaction() as session:
+        await merge_customers(session, SYSTEM, target_id=ada, source_id=zed)
+    async with db.transaction() as session:
+        await erasure.erase_customer(session, SYSTEM, ada, reason="Asked by letter")
+    pairs, vocabulary = await words()
+    assert {w for c, w in pairs if c in (ada, zed)} == {"erased", "customer"}
+    assert not {"ada", "lovelace", "analytical", "zed", "zyxwv"} & vocabulary
+    assert vocabulary == {w for _, w in pairs}
+    # deleting customers takes their words away
+    await wipe(db)
+    assert await words() == (set(), set())
+
+
+async def test_the_demo_seed_fills_the_word_tables(db):
+    # The demo seed COPYs customers in bulk (PostgreSQL): the triggers see it too.
+    if db.sqlite:
+        return
+    import re
+
+    from sqlalchemy import text
+
+    from crm.demo import seed_demo
+
+    await seed_demo(db, customers=60)
+    async with db.transaction(write=False) as session:
+        expected = {
+            (customer, word)
+            for customer, document in await session.execute(
+                text("SELECT id, search_text FROM customer")
+            )
+            for word in re.findall(r"[^\W_]+", document)
+        }
+        stored = set(
+            await session.execute(
+                text("SELECT customer_id, word FROM customer_search_word")
+            )
+        )
+        vocabulary = set(
+            await session.scalars(text("SELECT word FROM customer_search_vocabulary"))
+        )
+    assert len(expected) > 60 * 3
+    assert stored == expected
+    assert vocabulary == {word for _, word in expected}

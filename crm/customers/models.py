@@ -25,7 +25,14 @@ class Customer(SQLModel, table=True):
         Index("ix_customer_created_at_id", "created_at", "id"),
         Index("ix_customer_updated_at_id", "updated_at", "id"),
         Index("ix_customer_display_name_id", "display_name", "id"),
-        Index("ix_customer_lifecycle_stage", "lifecycle_stage"),
+        # The stage filter with "not archived" (the default) from the index alone,
+        # ids included: relation-filter counts join on them (docs/search.md).
+        Index(
+            "ix_customer_lifecycle_stage_archived_id",
+            "lifecycle_stage",
+            "archived_at",
+            "id",
+        ),
         Index("ix_customer_owner_id", "owner_id"),
         Index("ix_customer_company", "company"),
     )

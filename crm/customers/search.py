@@ -9,11 +9,13 @@ SQLite: an FTS5 index (`customer_fts`, kept by triggers) with prefix queries;
 the close words come from the FTS vocabulary. Ranked by bm25, where a word
 matched exactly also counts as its own phrase, so "john" ranks John before
 Johnny.
-PostgreSQL: a word-start regular expression per query word (served by the
-trigram GIN index; it sees the parts of an email, which the `simple` tsvector
-keeps whole), words of 1-2 letters by tsvector prefix; the close words come
-from the words of rows the trigram index finds word-similar. Ranked by ts_rank
-plus trigram word similarity.
+PostgreSQL: a word table (`customer_search_word`: one row per distinct word of
+a customer's search text, kept by triggers on `customer`) read by prefix range
+from its primary key, index only; the close words come from the distinct words
+(`customer_search_vocabulary`, trigram-indexed). Ranked by how well each query
+word matches: an exact word, then a longer word it starts (the shorter the
+better), then a close word; ties by ID. The work is proportional to the
+(customer, word) pairs matched, never to the table (docs/search.md).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Select,
     String,
-    and_,
     bindparam,
     case,
+    cast,
     column,
     func,
     literal,
@@ -36,6 +39,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -48,11 +52,15 @@ MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 # Letters and digits: "_" separates words, as in both full-text indexes.
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-# Rows whose words are read for typo candidates (PostgreSQL): a bound on the work.
-MAX_CANDIDATE_ROWS = 2000
-# Larger than any text rank (bm25 of a 1,200-character document, ts_rank + 1).
+# Words are indexed up to this length (PostgreSQL): longer query words are cut.
+MAX_WORD_LENGTH = 100
+# Close words tried per query word.
+MAX_CLOSE_WORDS = 20
+# Larger than any text rank (bm25 of a 1,200-character document; a word cost < 1).
 TYPO_PENALTY = 1_000_000.0
 _FTS = table("customer_fts", column("rowid"))
+# PostgreSQL only (migrations/versions/2026-12-07-1400_list_path_indexes.py).
+_WORD = table("customer_search_word", column("word", String), column("customer_id"))
 
 
 def _fts_match(query: ColumnElement[str]) -> ColumnElement[bool]:
@@ -111,39 +119,71 @@ def _typo_budget(term: str) -> int:
 
 async def _vocabulary(session: AsyncSession, term: str, budget: int) -> list[str]:
     """Indexed words that might be `term` mistyped: same first letter, near length."""
-    bounds = {
-        "first": term[0],
-        "short": len(term) - budget,
-        "long": len(term) + budget + 6,
-    }
+    first = term[0]
+    bounds = {"short": len(term) - budget, "long": len(term) + budget + 6}
     if _dialect(session) == "sqlite":
         rows = await session.execute(
             text(
                 "SELECT term FROM customer_fts_vocab WHERE term >= :lo AND term < :hi "
                 "AND length(term) BETWEEN :short AND :long LIMIT 20000"
             ),
+            {"lo": first, "hi": _successor(first), **bounds},
+        )
+    elif budget == 1:
+        # The words one edit away, exactly, as LIKE patterns over the words that
+        # share the first letter (a range of the primary key, index only).
+        rows = await session.execute(
+            text(
+                "SELECT word FROM customer_search_vocabulary "
+                "WHERE word >= :lo AND word < :hi "
+                "AND length(word) BETWEEN :short AND :long "
+                "AND word LIKE ANY(CAST(:patterns AS text[])) "
+                "AND NOT starts_with(word, :term) "
+                "ORDER BY length(word), word LIMIT 200"
+            ),
             {
-                "lo": term[0],
-                "hi": chr(ord(term[0]) + 1),
-                "short": bounds["short"],
-                "long": bounds["long"],
+                "lo": first,
+                "hi": _successor(first),
+                "patterns": one_edit_patterns(term),
+                "term": term,
+                **bounds,
             },
         )
     else:
-        # The trigram index finds the rows holding a word-similar word; their
-        # words are the candidates.
+        # Two edits: the trigram index finds the word-similar words.
         rows = await session.execute(
             text(
-                "SELECT DISTINCT word FROM "
-                "(SELECT search_text FROM customer WHERE :term <% search_text "
-                "LIMIT :rows) AS hit, "
-                "regexp_split_to_table(hit.search_text, '[^[:alnum:]]+') AS word "
-                "WHERE left(word, 1) = :first "
-                "AND length(word) BETWEEN :short AND :long LIMIT 20000"
+                "SELECT word FROM customer_search_vocabulary "
+                "WHERE :term <% word AND left(word, 1) = :first "
+                "AND length(word) BETWEEN :short AND :long "
+                "ORDER BY length(word), word LIMIT 2000"
             ),
-            {"term": term, "rows": MAX_CANDIDATE_ROWS, **bounds},
+            {"term": term, "first": first, **bounds},
         )
     return [word for (word,) in rows]
+
+
+def one_edit_patterns(term: str) -> list[str]:
+    """LIKE patterns of the words one edit from `term` (first letter kept), or
+    starting with such a word of its length (a typo in a prefix). `term` holds
+    letters and digits only, so it needs no escaping."""
+    n = len(term)
+    patterns = set()
+    for k in range(1, n):
+        patterns.add(term[:k] + "_" + term[k + 1 :] + "%")  # substituted
+        patterns.add(term[:k] + term[k + 1 :])  # deleted
+        patterns.add(term[:k] + "_" + term[k:])  # inserted
+        if k < n - 1:  # transposed
+            patterns.add(term[:k] + term[k + 1] + term[k] + term[k + 2 :] + "%")
+    return sorted(patterns)
+
+
+def _successor(prefix: str) -> str:
+    """The least string after every string starting with `prefix` (code points)."""
+    last = ord(prefix[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # surrogates are no characters
+        last = 0xE000
+    return prefix[:-1] + chr(min(last, 0x10FFFF))
 
 
 async def _close_words(session: AsyncSession, term: str) -> list[str]:
@@ -160,7 +200,7 @@ async def _close_words(session: AsyncSession, term: str) -> list[str]:
             term, candidate[: len(term)], budget
         ):
             close.append(candidate)
-            if len(close) >= 20:
+            if len(close) >= MAX_CLOSE_WORDS:
                 break
     return close
 
@@ -204,34 +244,52 @@ async def _sqlite_plan(session: AsyncSession, terms: list[str]) -> SearchPlan:
 
 
 async def _postgres_plan(session: AsyncSession, terms: list[str]) -> SearchPlan:
-    search_text = col(Customer.search_text)
-    document = func.to_tsvector(literal_column("'simple'"), search_text)
-    conditions: list[ColumnElement[bool]] = []
-    direct: list[ColumnElement[bool]] = []
-    for term in terms:
-        if len(term) < 3:
-            # Too short for trigrams: the tsvector index serves the prefix.
-            starts = func.to_tsquery(
-                literal_column("'simple'"), bindparam(None, f"{term}:*", String)
+    """Customers joined with their hits (customer_id, rank), the hits ranked in
+    their subquery: a first page reads them in order and stops after its rows."""
+    words = _WORD.alias("w")
+    length = func.length(words.c.word)
+    per_term: list[Select[Any]] = []
+    for term in dict.fromkeys(t[:MAX_WORD_LENGTH] for t in terms):
+        # A word costs 0 when it is the term, (extra letters / letters) when it
+        # starts with it, and TYPO_PENALTY more when it is a close word.
+        extra = cast(length - len(term), Float).op("/", return_type=Float)(length)
+        branches = [
+            select(words.c.customer_id, extra.label("cost")).where(
+                words.c.word >= term, words.c.word < _successor(term)
             )
-            conditions.append(document.op("@@")(starts))
-            continue
+        ]
         close = await _close_words(session, term)
-        # \m: the start of a word; \M: its end. Terms hold letters and digits only.
-        pattern = r"\m(?:" + "|".join([term, *(rf"{w}\M" for w in close)]) + ")"
-        conditions.append(search_text.op("~")(bindparam(None, pattern, String)))
         if close:
-            begins = bindparam(None, rf"\m{term}", String)
-            direct.append(search_text.op("~")(begins))
-    ts_query = func.to_tsquery(
-        literal_column("'simple'"),
-        bindparam("ts_query", " & ".join(f"{t}:*" for t in terms)),
+            typo = TYPO_PENALTY + func.greatest(extra, 0.0, type_=Float)
+            branches.append(
+                select(words.c.customer_id, typo.label("cost")).where(
+                    words.c.word.in_(close)
+                )
+            )
+        matched = union_all(*branches).subquery()
+        per_term.append(
+            select(
+                matched.c.customer_id, func.min(matched.c.cost).label("rank")
+            ).group_by(matched.c.customer_id)
+        )
+    if len(per_term) == 1:
+        hits = per_term[0]
+    else:
+        # Every query word matched: the customer's rank is the sum of its costs.
+        every = union_all(*per_term).subquery()
+        hits = (
+            select(every.c.customer_id, func.sum(every.c.rank).label("rank"))
+            .group_by(every.c.customer_id)
+            .having(func.count() == len(per_term))
+        )
+    # Ordered as the page reads them: the planner then reads the sorted hits
+    # and fetches customers only until the page is full (a nested loop under the
+    # LIMIT), instead of joining every hit first.
+    ranked = hits.selected_columns
+    found = hits.order_by(ranked.rank, ranked.customer_id).subquery("search_hits")
+    return SearchPlan(
+        condition=col(Customer.id) == found.c.customer_id, rank=found.c.rank
     )
-    similarity = func.word_similarity(
-        bindparam("trgm_query", " ".join(terms)), search_text, type_=Float
-    )
-    rank = -(func.ts_rank(document, ts_query, type_=Float) + similarity)
-    return SearchPlan(condition=and_(*conditions), rank=_typos_last(direct, rank))
 
 
 def _typos_last(

@@ -90,8 +90,20 @@ class Interaction(SQLModel, table=True):
         ),
         Index("ix_interaction_occurred_at_id", "occurred_at", "id"),
         Index("ix_interaction_created_at_id", "created_at", "id"),
-        Index("ix_interaction_kind_occurred", "kind", "occurred_at"),
-        Index("ix_interaction_channel_occurred", "channel", "occurred_at"),
+        # Newest of a kind or channel; with customer_id, relation-filter counts
+        # ("customers with a purchase since ...") read the ids from the index alone.
+        Index(
+            "ix_interaction_kind_occurred_customer",
+            "kind",
+            "occurred_at",
+            "customer_id",
+        ),
+        Index(
+            "ix_interaction_channel_occurred_customer",
+            "channel",
+            "occurred_at",
+            "customer_id",
+        ),
         Index("ix_interaction_reply_to_id", "reply_to_id"),
     )
 
