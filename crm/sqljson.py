@@ -264,19 +264,26 @@ class JsonSql:
         )
 
 
-def encode_raw_cursors(document: Any) -> Any:
-    """Replace every `{"__cursor__": [...]}` in a decoded document by its cursor."""
-    if isinstance(document, dict):
-        if len(document) == 1 and RAW_CURSOR in document:
-            return encode_cursor(document[RAW_CURSOR])
-        for key, value in document.items():
-            if isinstance(value, dict | list):
-                document[key] = encode_raw_cursors(value)
-    elif isinstance(document, list):
-        for index, value in enumerate(document):
-            if isinstance(value, dict | list):
-                document[index] = encode_raw_cursors(value)
+def encode_raw_cursors(document: Any, paths: Sequence[Sequence[str | None]]) -> Any:
+    """Encode the raw cursors (`{"__cursor__": [...]}`) at `paths` of a decoded
+    document: response keys, None for every item of a list. Only there: a
+    customer's own JSON (attributes) is never touched."""
+    for path in paths:
+        _encode_at(document, list(path))
     return document
+
+
+def _encode_at(value: Any, path: list[str | None]) -> None:
+    if value is None or not path:
+        return
+    step, rest = path[0], path[1:]
+    items = list(enumerate(value)) if step is None else [(step, value.get(step))]
+    for key, item in items:
+        if not rest:
+            if isinstance(item, dict) and RAW_CURSOR in item:
+                value[key] = encode_cursor(item[RAW_CURSOR])
+        else:
+            _encode_at(item, rest)
 
 
 def aggregate_order_by_(

@@ -109,3 +109,23 @@ async def test_each_customer_sees_their_own_view_from_the_same_query(api):
         data = await api.data(ME, token=api.customer_token(customer))
         assert data["me"]["profile"]["displayName"] == name
         assert data["me"]["interactions"]["totalCount"] == count
+
+
+async def test_markers_in_a_customers_own_json_are_left_alone(api):
+    # given a customer whose attributes look like the planner's own markers
+    odd = {"__deferred__": 1, "__cursor__": [0.5, 1]}
+    await api.customer(display_name="Marker Maria", attributes=odd)
+    _, token = await api.staff("admin")
+    # when a search page (raw cursors) with a deferred field reads them
+    data = await api.data(
+        """{ customers(first: 5, search: "maria") {
+          edges { cursor node { attributes owner { id } } }
+          pageInfo { endCursor } } }""",
+        token=token,
+    )
+    # then the attributes come back as stored, and cursors are cursors
+    (edge,) = data["customers"]["edges"]
+    assert edge["node"]["attributes"] == odd
+    assert edge["node"]["owner"] is None
+    assert isinstance(edge["cursor"], str)
+    assert data["customers"]["pageInfo"]["endCursor"] == edge["cursor"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from enum import Enum
 from typing import Any
 
@@ -69,8 +70,9 @@ class Plan:
     json: JsonSql
     # Whether some field was left to the resolvers (schema/planner/executor.py).
     deferred: bool = False
-    # Whether cursors come as key values for Python to encode (float keys).
-    raw_cursors: bool = False
+    # Where cursors come as key values for Python to encode (float keys): paths
+    # of response keys, None standing for every item of a list.
+    raw_cursors: list[tuple[str | None, ...]] = dataclass_field(default_factory=list)
 
     def defer(self, type_name: str, pk: Json) -> Json:
         """A field the resolvers complete on this row's object, or Unplannable
@@ -325,7 +327,6 @@ def connection_select(
     else:
         # Python finishes these cursors (crm.sqljson.encode_raw_cursors).
         cursor = json.raw_cursor([(q.c[f"_k{i}"], k.kind) for i, k in enumerate(keys)])
-        plan.raw_cursors = True
     last_listed = func.min(rows, size) if not json.pg else func.least(rows, size)
     more = func.coalesce(func.max(n), 0) > size
     pairs: list[tuple[str, Json]] = []
@@ -338,14 +339,11 @@ def connection_select(
         if name == "edges":
             assert field.definition is not None
             edge_type = get_named_type(field.definition.type)
-            pairs.append(
-                (
-                    field.key,
-                    json.array(
-                        _edge(plan, field, edge_type, q, cursor, node), output, listed
-                    ),
-                )
-            )
+            cursor_keys: list[str] = []
+            edge = _edge(plan, field, edge_type, q, cursor, node, cursor_keys)
+            pairs.append((field.key, json.array(edge, output, listed)))
+            if not in_sql:
+                plan.raw_cursors += [(field.key, None, key) for key in cursor_keys]
         elif name == "nodes":
             pairs.append(
                 (field.key, json.array(node(plan, field.nodes, q.c), output, listed))
@@ -372,12 +370,12 @@ def connection_select(
                         if reverse
                         else _const(json, page.after is not None)
                     )
-                elif item.name == "startCursor":
-                    at = last_listed if reverse else literal(1)
+                elif item.name in ("startCursor", "endCursor"):
+                    first = (item.name == "startCursor") != reverse
+                    at = literal(1) if first else last_listed
                     value = json.first_text(cursor, and_(listed, n == at))
-                elif item.name == "endCursor":
-                    at = literal(1) if reverse else last_listed
-                    value = json.first_text(cursor, and_(listed, n == at))
+                    if not in_sql:
+                        plan.raw_cursors.append((field.key, item.key))
                 elif item.name == "__typename":
                     value = plan.typename("PageInfo")
                 else:
@@ -415,11 +413,13 @@ def _edge(
     q: Any,
     cursor: Json,
     node: Callable[[Plan, Sequence[Any], Columns], Json],
+    cursor_keys: list[str],
 ) -> Json:
     pairs: list[tuple[str, Json]] = []
     for item in plan.selection.fields(edge_type, field.nodes):
         if item.name == "cursor":
             pairs.append((item.key, cursor))
+            cursor_keys.append(item.key)
         elif item.name == "node":
             pairs.append((item.key, node(plan, item.nodes, q.c)))
         elif item.name == "__typename":

@@ -66,8 +66,8 @@ class Cached:
     parts: tuple[tuple[str, Select[Any]], ...] = ()
     # Response keys whose null means "let the resolvers answer" (me.profile).
     required: tuple[str, ...] = ()
-    # Cursors come as key values, encoded in Python (crm.sqljson).
-    raw_cursors: bool = False
+    # Where cursors come as key values, encoded in Python (crm.sqljson).
+    raw_cursors: tuple[tuple[str | None, ...], ...] = ()
 
 
 class PlanCache:

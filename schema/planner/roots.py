@@ -102,7 +102,7 @@ async def customers(
 def _planned(document: str, cached: Cached) -> Planned:
     value = orjson.loads(document)
     if cached.raw_cursors:
-        value = encode_raw_cursors(value)
+        value = encode_raw_cursors(value, cached.raw_cursors)
     return Planned(value, deferred=cached.deferred)
 
 
@@ -158,7 +158,9 @@ def _connection(
         )
     except Unplannable:
         return Cached(None, keys)
-    return Cached(built.statement, keys, plan.deferred, raw_cursors=plan.raw_cursors)
+    return Cached(
+        built.statement, keys, plan.deferred, raw_cursors=tuple(plan.raw_cursors)
+    )
 
 
 async def customer(info: Info, pk: int) -> Planned | None:
