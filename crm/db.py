@@ -107,41 +107,57 @@ def make_engine(
 
 
 class SerialSession(AsyncSession):
-    """An AsyncSession whose statements take turns.
+    """An AsyncSession whose statements take turns, and finish once started.
 
     GraphQL resolves sibling fields (and the DataLoaders they trigger)
     concurrently; one session has one connection, which cannot run two
     statements at once. Each database call waits for the previous one to finish.
+
+    When a field fails, graphql-core cancels its siblings. A statement cancelled
+    half-way leaves the connection unusable (the rollback that ends the
+    operation then fails), so a call, once it has its turn, is shielded: it runs
+    to its end while its caller stops waiting; the commit, rollback or close
+    that ends the operation waits for it.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._turn = asyncio.Lock()
 
+    async def _in_turn(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        async def run() -> Any:
+            async with self._turn:
+                return await call(*args, **kwargs)
+
+        return await asyncio.shield(run())
+
     # scalars() goes through execute(); scalar(), get(), flush()... do not.
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._turn:
-            return await super().execute(*args, **kwargs)
+        return await self._in_turn(super().execute, *args, **kwargs)
 
     async def scalar(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._turn:
-            return await super().scalar(*args, **kwargs)
+        return await self._in_turn(super().scalar, *args, **kwargs)
 
     async def get(self, *args: Any, **kwargs: Any) -> Any:
-        async with self._turn:
-            return await super().get(*args, **kwargs)
+        return await self._in_turn(super().get, *args, **kwargs)
 
     async def flush(self, *args: Any, **kwargs: Any) -> None:
-        async with self._turn:
-            await super().flush(*args, **kwargs)
+        await self._in_turn(super().flush, *args, **kwargs)
 
     async def delete(self, *args: Any, **kwargs: Any) -> None:
-        async with self._turn:
-            await super().delete(*args, **kwargs)
+        await self._in_turn(super().delete, *args, **kwargs)
 
     async def refresh(self, *args: Any, **kwargs: Any) -> None:
-        async with self._turn:
-            await super().refresh(*args, **kwargs)
+        await self._in_turn(super().refresh, *args, **kwargs)
+
+    async def commit(self) -> None:
+        await self._in_turn(super().commit)
+
+    async def rollback(self) -> None:
+        await self._in_turn(super().rollback)
+
+    async def close(self) -> None:
+        await self._in_turn(super().close)
 
 
 @dataclass

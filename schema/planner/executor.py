@@ -10,6 +10,7 @@ per type for the whole value (schema/planner/sources.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,28 @@ class _Job:
 class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, except that a Planned value is not completed field
     by field: the planner already applied every rule and every scalar form."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """The operation's result, once the work it leaves behind has settled.
+
+        When an error nulls a field whose siblings are still reading (a failed
+        non-null field), graphql-core answers at once and settles the siblings in
+        the background. They read through the operation's session, which the
+        transaction extension closes when the result is in: wait for them, or the
+        closing races their statements (an intermittent INTERNAL_SERVER_ERROR)."""
+        result = super().execute_operation(serially)
+        if not self.background_futures and not self.is_awaitable(result):
+            return result
+        return self._settled(result)
+
+    async def _settled(self, result: Any) -> Any:
+        try:
+            if self.is_awaitable(result):
+                result = await result
+        finally:
+            while self.background_futures:
+                await asyncio.wait(list(self.background_futures))
+        return result
 
     def complete_value(  # type: ignore[override]
         self,
