@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from crm.db import connection_lost
+
+logger = logging.getLogger("mutual.db")
 
 
 class CachedParser(ParserCache):
@@ -27,16 +35,21 @@ class OperationTransaction(SchemaExtension):
 
     Queries run in a read session (on SQLite a plain BEGIN, never the write lock)
     and are rolled back. A mutation with any top-level error is rolled back whole.
+
+    The request's credentials are checked first, in this same session: one pool
+    checkout and one transaction per request. That lookup is the first statement,
+    and nothing has happened yet when it runs, so a connection found dead there
+    (the server restarted) is replaced and the lookup tried once more.
     """
 
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
-        context = self.execution_context.context
-        write = self.execution_context.operation_type.value == "mutation"
-        session = context.database.session(write=write)
-        context.session_ = session
+        execution_context = self.execution_context
+        context = execution_context.context
+        write = execution_context.operation_type is OperationType.MUTATION
+        session = await _authenticated_session(context, write=write)
         try:
             yield
-            result = self.execution_context.result
+            result = execution_context.result
             if write and result is not None and not result.errors:
                 await session.commit()
             else:
@@ -45,3 +58,22 @@ class OperationTransaction(SchemaExtension):
             await session.close()
             context.session_ = None
             context.loaders_ = None
+            await context.settle()
+
+
+async def _authenticated_session(context: Any, *, write: bool) -> AsyncSession:
+    """The operation's session, set on the context, with its credentials checked."""
+    for attempt in (1, 2):
+        session = context.database.session(write=write)
+        context.session_ = session
+        try:
+            await context.authenticate(session)
+        except BaseException as exc:
+            context.session_ = None
+            await session.close()
+            if attempt == 1 and connection_lost(exc):
+                logger.warning("database connection lost; retrying once: %s", exc)
+                continue
+            raise
+        return session
+    raise AssertionError("unreachable")  # pragma: no cover
