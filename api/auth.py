@@ -23,7 +23,7 @@ from crm.customer_auth.service import customer_actor
 from crm.db import Database
 from crm.errors import Unauthenticated
 from crm.partners.service import KeyUse, authenticate_key, record_key_use
-from crm.staff.service import active_staff, staff_actor
+from crm.staff.service import active_staff_actor
 from crm.tokens import TokenSigner
 from schema.context import Authentication
 
@@ -43,10 +43,10 @@ async def actor_for_subject(session: AsyncSession, subject: str) -> Actor:
     if number is None:
         raise Unauthenticated(NOT_VALID)
     if kind == "staff":
-        member = await active_staff(session, number)
-        if member is None:
+        actor = await active_staff_actor(session, number)
+        if actor is None:
             raise Unauthenticated("This staff account is no longer active.")
-        return staff_actor(member)
+        return actor
     if kind == "customer":
         return await customer_actor(session, number)
     raise Unauthenticated(NOT_VALID)
@@ -79,6 +79,9 @@ async def token_actor(
     providers: IdentityProviders | None = None,
 ) -> Actor:
     """The actor a bearer JWT names, verified by whoever issued it."""
+    subject = signer.verified_subject(token)
+    if subject is not None:
+        return await actor_for_subject(session, subject)
     header, claims = _unverified(token)
     if claims.get("iss") == signer.issuer:
         return await actor_for_subject(session, signer.verify(token))

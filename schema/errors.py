@@ -206,3 +206,9 @@ class ErrorCodes(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return with_codes(errors)
+
+    def _process_result(self, result: object) -> None:
+        # MaskErrors checks a runtime Protocol here, slowly, on every operation.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = with_codes(errors)  # type: ignore[attr-defined]
