@@ -81,8 +81,8 @@ class MutualGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         """The operation's context. Its credentials are checked later, in the
-        operation's own transaction (OperationTransaction); a WebSocket connection
-        checks them once, here, when it opens."""
+        operation's own transaction (schema.extensions.MutualOperation); a
+        WebSocket connection checks them once, here, when it opens."""
         headers = request.headers
         found = presented(
             self.signer,

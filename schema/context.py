@@ -49,9 +49,6 @@ class Context:
     actor: Actor
     database: Database
     signer: TokenSigner
-    # Presented but not yet checked: OperationTransaction checks them in the
-    # operation's session, then sets `actor` and `auth_error`.
-    credentials: Credentials | None = None
     # Lifetime of the tokens customerTokenCreate issues.
     customer_token_ttl: timedelta = timedelta(hours=24)
     request: Any = None
@@ -59,6 +56,9 @@ class Context:
     auth_error: str | None = None
     # Whether root fields may run planned (schema/planner); off: field by field.
     planner: bool = False
+    # Presented but not yet checked: schema.extensions.MutualOperation checks
+    # them in the operation's session, then sets `actor` and `auth_error`.
+    credentials: Credentials | None = None
     session_: AsyncSession | None = None
     loaders_: Loaders | None = field(default=None)
     # Per-operation objects of the domain packages (their DataLoaders), by key.
