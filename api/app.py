@@ -106,6 +106,7 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.state.database = db
+    app.state.schema = graphql.schema
     app.state.signer = signer
     app.state.access_views = access_views
     return app

@@ -1,4 +1,5 @@
-"""Credentials to an Actor, once per request or WebSocket connection.
+"""Credentials to an Actor, once per request or WebSocket connection, looked up in
+the request's own transaction (schema/extensions.py opens it).
 
 - `Authorization: Bearer mut_...` (or `X-Api-Key: mut_...`): a partner app's API key.
 - `Authorization: Bearer <JWT>`: a token this server signed (`staff:<id>` or
@@ -10,26 +11,23 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.idp import NOT_VALID, IdentityProviders
 from api.settings import Settings
 from crm.actors import Actor, Anonymous
+from crm.customer_auth.service import customer_actor
 from crm.db import Database
 from crm.errors import Unauthenticated
-from crm.staff.service import active_staff, staff_actor
+from crm.partners.service import KeyUse, authenticate_key, record_key_use
+from crm.staff.service import active_staff_actor
 from crm.tokens import TokenSigner
+from schema.context import Authentication
 
 API_KEY_PREFIX = "mut_"
-
-
-@dataclass(frozen=True)
-class Authentication:
-    actor: Actor
-    error: str | None = None
 
 
 def _numeric(ident: str) -> int | None:
@@ -38,23 +36,19 @@ def _numeric(ident: str) -> int | None:
     return None
 
 
-async def actor_for_subject(database: Database, subject: str) -> Actor:
+async def actor_for_subject(session: AsyncSession, subject: str) -> Actor:
     """The active staff member or customer a verified token subject names."""
     kind, _, ident = subject.partition(":")
     number = _numeric(ident)
     if number is None:
         raise Unauthenticated(NOT_VALID)
     if kind == "staff":
-        async with database.session(write=False) as session:
-            member = await active_staff(session, number)
-        if member is None:
+        actor = await active_staff_actor(session, number)
+        if actor is None:
             raise Unauthenticated("This staff account is no longer active.")
-        return staff_actor(member)
+        return actor
     if kind == "customer":
-        from crm.customer_auth.service import customer_actor
-
-        async with database.session(write=False) as session:
-            return await customer_actor(session, number)
+        return await customer_actor(session, number)
     raise Unauthenticated(NOT_VALID)
 
 
@@ -79,32 +73,69 @@ def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 async def token_actor(
-    database: Database,
+    session: AsyncSession,
     signer: TokenSigner,
     token: str,
     providers: IdentityProviders | None = None,
 ) -> Actor:
     """The actor a bearer JWT names, verified by whoever issued it."""
+    subject = signer.verified_subject(token)
+    if subject is not None:
+        return await actor_for_subject(session, subject)
     header, claims = _unverified(token)
     if claims.get("iss") == signer.issuer:
-        return await actor_for_subject(database, signer.verify(token))
+        return await actor_for_subject(session, signer.verify(token))
     trusted = providers if providers is not None else configured_providers()
     provider = trusted.for_claims(claims)
     if provider is None:
         raise Unauthenticated(NOT_VALID)
-    return await provider.actor(database, token, header)
+    return await provider.actor(session, token, header)
 
 
-async def authenticate(
-    database: Database,
+class Credentials:
+    """A credential a request presented, checked by `authenticate` in the session
+    of the request's own operation (one pool checkout, one transaction)."""
+
+    __slots__ = ("_key_use", "credential", "providers", "signer")
+
+    def __init__(
+        self, credential: str, signer: TokenSigner, providers: IdentityProviders | None
+    ) -> None:
+        self.credential = credential
+        self.signer = signer
+        self.providers = providers
+        self._key_use: KeyUse | None = None
+
+    async def authenticate(self, session: AsyncSession) -> Authentication:
+        """The caller; refused credentials are reported, not raised, so the GraphQL
+        layer answers with UNAUTHENTICATED. Database errors are raised."""
+        try:
+            if self.credential.startswith(API_KEY_PREFIX):
+                self._key_use = await authenticate_key(session, self.credential)
+                return Authentication(self._key_use.actor)
+            actor = await token_actor(
+                session, self.signer, self.credential, self.providers
+            )
+            return Authentication(actor)
+        except Unauthenticated as exc:
+            return Authentication(Anonymous(), exc.message)
+
+    async def settle(self, database: Database) -> None:
+        """Bookkeeping once the request's transaction is over: an API key's use."""
+        if self._key_use is not None:
+            await record_key_use(database, self._key_use)
+            self._key_use = None
+
+
+def presented(
     signer: TokenSigner,
     authorization: str | None,
     *,
     api_key: str | None = None,
     providers: IdentityProviders | None = None,
-) -> Authentication:
-    """The caller behind the request's credentials; refused credentials are
-    reported, not raised, so the GraphQL layer answers with UNAUTHENTICATED.
+) -> Credentials | Authentication:
+    """The credential a request presents, to be checked in its operation's session;
+    or, when there is nothing to look up (none, or a malformed header), the outcome.
 
     `providers`: the external identity providers to trust; None reads them from
     the environment's Settings, once.
@@ -118,13 +149,8 @@ async def authenticate(
             return Authentication(Anonymous(), "Use `Authorization: Bearer <token>`.")
         credential = value.strip()
     if not credential:
-        return Authentication(Anonymous())
-    try:
-        if credential.startswith(API_KEY_PREFIX):
-            from crm.partners.service import authenticate_key
+        return ANONYMOUS
+    return Credentials(credential, signer, providers)
 
-            return Authentication(await authenticate_key(database, credential))
-        actor = await token_actor(database, signer, credential, providers)
-        return Authentication(actor)
-    except Unauthenticated as exc:
-        return Authentication(Anonymous(), exc.message)
+
+ANONYMOUS = Authentication(Anonymous())

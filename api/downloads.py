@@ -53,8 +53,8 @@ def download_routes(
             return _error(404, "NOT_FOUND", NOT_FOUND)
         try:
             # The link acts for the caller it was issued to, while they still may.
-            actor = await actor_for_subject(database, claims.holder)
             async with database.transaction() as session:
+                actor = await actor_for_subject(session, claims.holder)
                 found = await service.open_download(
                     session,
                     actor,

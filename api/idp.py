@@ -28,12 +28,12 @@ from typing import Any, Protocol
 import jwt
 from jwt import PyJWK, PyJWKClient, PyJWKSet
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.settings import Settings, is_url
 from crm.actors import Actor
 from crm.customer_auth.service import customer_actor_for_external_ref
-from crm.db import Database
 from crm.errors import Unauthenticated
 from crm.staff.models import StaffMember
 from crm.staff.service import staff_actor
@@ -225,16 +225,16 @@ class IdentityProvider:
         return subject
 
     async def actor(
-        self, database: Database, token: str, header: dict[str, Any]
+        self, session: AsyncSession, token: str, header: dict[str, Any]
     ) -> Actor:
-        """The customer or staff member the provider's token names."""
+        """The customer or staff member the provider's token names (looked up in
+        `session`, the request's own)."""
         subject = await self.subject(token, header)
-        async with database.session(write=False) as session:
-            if self.kind == "customer":
-                return await customer_actor_for_external_ref(session, subject)
-            member = await session.scalar(
-                select(StaffMember).where(col(StaffMember.external_ref) == subject)
-            )
+        if self.kind == "customer":
+            return await customer_actor_for_external_ref(session, subject)
+        member = await session.scalar(
+            select(StaffMember).where(col(StaffMember.external_ref) == subject)
+        )
         if member is None:
             raise Unauthenticated("No staff account matches this sign-in.")
         if member.archived_at is not None:

@@ -17,11 +17,11 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from api.auth import authenticate
+from api.auth import ANONYMOUS, presented
 from api.idp import IdentityProviders
 from crm.db import Database
 from crm.tokens import TokenSigner
-from schema.context import Context
+from schema.context import Authentication, Context
 from schema.errors import with_codes
 
 logger = logging.getLogger("mutual.http")
@@ -80,22 +80,33 @@ class MutualGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        auth = await authenticate(
-            self.database,
+        """The operation's context. Its credentials are checked later, in the
+        operation's own transaction (schema.extensions.MutualOperation); a
+        WebSocket connection checks them once, here, when it opens."""
+        headers = request.headers
+        found = presented(
             self.signer,
-            request.headers.get("authorization"),
-            api_key=request.headers.get("x-api-key"),
+            headers.get("authorization"),
+            api_key=headers.get("x-api-key"),
             providers=self.providers,
         )
-        return Context(
-            actor=auth.actor,
+        context = Context(
+            actor=ANONYMOUS.actor,
             database=self.database,
             signer=self.signer,
             customer_token_ttl=self.customer_token_ttl,
             request=request,
-            auth_error=auth.error,
             planner=self.planner,
         )
+        if isinstance(found, Authentication):
+            context.actor, context.auth_error = found.actor, found.error
+        else:
+            context.credentials = found
+            if isinstance(request, WebSocket):
+                async with self.database.session(write=False) as session:
+                    await context.authenticate(session)
+                await context.settle()
+        return context
 
     async def run(
         self, request: Any, context: Any = UNSET, root_value: Any = UNSET

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -95,14 +96,52 @@ def make_engine(
             begin="BEGIN IMMEDIATE" if writer or migrating else "BEGIN",
             foreign_keys=not migrating,
         )
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
+        # No pre-ping: it costs BEGIN, a statement and ROLLBACK on every checkout.
+        # A connection the server closed is found without a round trip instead.
         pool_recycle=1800,
         # Typo-tolerant search: "jonh" is 0.4 word-similar to "john".
         connect_args={"server_settings": {"pg_trgm.word_similarity_threshold": "0.3"}},
+    )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Replace a pooled connection that the server has closed (a restart, an
+    administrator's pg_terminate_backend, an idle timeout) before it is used.
+
+    asyncpg notices the closed socket as soon as the event loop reads it, so this
+    check is local; the pool then connects anew. A connection that dies in the
+    instant between this check and its first statement fails that statement, is
+    invalidated, and the operation retries once or answers DATABASE_UNAVAILABLE
+    (schema/extensions.py).
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` says a pooled connection died under a statement (the server
+    restarted or ended it); SQLAlchemy has invalidated the connection already."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached: a connection that died,
+    one refused or reset, or a server shutting down or starting up."""
+    if connection_lost(exc) or isinstance(exc, ConnectionError):
+        return True
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
+        exc, "sqlstate", None
+    )
+    # Class 08: connection exception; 57P01-57P03: admin or crash shutdown,
+    # cannot connect now (starting up).
+    return isinstance(sqlstate, str) and (
+        sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")
     )
 
 

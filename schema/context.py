@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info as StrawberryInfo
@@ -20,6 +20,30 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Authentication:
+    """Who the caller is; `error` says why their credentials were refused, if they
+    were (the actor is then anonymous)."""
+
+    actor: Actor
+    error: str | None = None
+
+
+class Credentials(Protocol):
+    """Credentials a request presented and nobody has checked yet (api/auth.py).
+
+    They are checked in the operation's own session, so that authenticating costs
+    no pool checkout and no transaction of its own."""
+
+    async def authenticate(self, session: AsyncSession) -> Authentication:
+        """The caller; refusals are reported, database errors raised."""
+        ...
+
+    async def settle(self, database: Database) -> None:
+        """Bookkeeping after the operation's transaction (never raises)."""
+        ...
+
+
 @dataclass
 class Context:
     actor: Actor
@@ -32,6 +56,9 @@ class Context:
     auth_error: str | None = None
     # Whether root fields may run planned (schema/planner); off: field by field.
     planner: bool = False
+    # Presented but not yet checked: schema.extensions.MutualOperation checks
+    # them in the operation's session, then sets `actor` and `auth_error`.
+    credentials: Credentials | None = None
     session_: AsyncSession | None = None
     loaders_: Loaders | None = field(default=None)
     # Per-operation objects of the domain packages (their DataLoaders), by key.
@@ -43,6 +70,18 @@ class Context:
         if key not in self.memo_:
             self.memo_[key] = build()
         return self.memo_[key]  # type: ignore[no-any-return]
+
+    async def authenticate(self, session: AsyncSession) -> None:
+        """Check the pending credentials, if any, in `session`."""
+        if self.credentials is not None:
+            found = await self.credentials.authenticate(session)
+            self.actor, self.auth_error = found.actor, found.error
+
+    async def settle(self) -> None:
+        """Once the transaction is over: the credentials' bookkeeping, if any."""
+        if self.credentials is not None:
+            credentials, self.credentials = self.credentials, None
+            await credentials.settle(self.database)
 
     @property
     def session(self) -> AsyncSession:

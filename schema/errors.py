@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from sqlalchemy.exc import DBAPIError, StatementError
 from strawberry.extensions import MaskErrors
 
+from crm.db import database_unreachable
 from crm.errors import DomainError, FieldError, ValidationFailed
 
 logger = logging.getLogger("mutual.errors")
@@ -83,6 +84,7 @@ _MESSAGE_CODES = (
     ("Syntax Error: Document contains more than", "TOO_MANY_TOKENS"),
     ("Syntax Error", "GRAPHQL_PARSE_FAILED"),
 )
+UNREACHABLE = "The database cannot be reached right now; try again shortly."
 BAD_VALUE = (
     "A value in the request cannot be stored or compared (out of range, or holding "
     "a character such as NUL that text fields cannot hold)."
@@ -132,6 +134,19 @@ def with_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
     processed = []
     for error in errors:
         original = error.original_error
+        if original is not None and database_unreachable(original):
+            logger.error("database unreachable in %s: %s", error.path, original)
+            processed.append(
+                GraphQLError(
+                    UNREACHABLE,
+                    nodes=error.nodes,
+                    source=error.source,
+                    positions=error.positions,
+                    path=error.path,
+                    extensions={"code": "DATABASE_UNAVAILABLE"},
+                )
+            )
+            continue
         if original is not None and is_bad_value(original):
             logger.warning("refused value in %s: %s", error.path, original)
             processed.append(
@@ -191,3 +206,9 @@ class ErrorCodes(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return with_codes(errors)
+
+    def _process_result(self, result: object) -> None:
+        # MaskErrors checks a runtime Protocol here, slowly, on every operation.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = with_codes(errors)  # type: ignore[attr-defined]

@@ -37,7 +37,6 @@ from graphql import (
     get_named_type,
 )
 from graphql.type.definition import GraphQLInterfaceType
-from strawberry.extensions import AddValidationRules
 
 from crm.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -253,12 +252,3 @@ def limits_rule(
             return None
 
     return DocumentLimitsRule
-
-
-def DocumentLimits(
-    *, max_depth: int, max_aliases: int, max_cost: int
-) -> AddValidationRules:
-    """The schema extension checking depth, aliases and cost in one memoised pass."""
-    return AddValidationRules(
-        [limits_rule(max_depth=max_depth, max_aliases=max_aliases, max_cost=max_cost)]
-    )

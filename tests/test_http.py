@@ -268,10 +268,10 @@ async def test_a_failing_commit_is_masked_and_writes_nothing(api, monkeypatch, c
 async def test_an_exception_outside_graphql_is_a_json_500_and_logged(
     api, monkeypatch, caplog
 ):
-    async def broken(*args: object, **kwargs: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret detail: database down")
 
-    monkeypatch.setattr("api.view.authenticate", broken)
+    monkeypatch.setattr("api.view.presented", broken)
     with caplog.at_level(logging.ERROR, logger="mutual.http"):
         response = await api.raw("{ __typename }")
     assert response.status_code == 500

@@ -182,7 +182,8 @@ async def test_a_provider_token_signs_in_the_customer_with_that_external_ref(
     assert await idp_api.error_code(CUSTOMERS, token=bearer) == "FORBIDDEN"
 
     signer = idp_api.app.state.signer
-    actor = await token_actor(idp_api.db, signer, bearer, providers_of(jwks_file))
+    async with idp_api.db.session(write=False) as session:
+        actor = await token_actor(session, signer, bearer, providers_of(jwks_file))
     assert isinstance(actor, CustomerActor) and actor.customer_id == customer_id
 
 
@@ -198,7 +199,8 @@ async def test_a_provider_token_signs_in_the_staff_member_with_that_ref(
         assert await idp_api.data(VIEWER, token=bearer) == expected
     signer = idp_api.app.state.signer
     bearer = token(sub="staff-grace", aud=STAFF_AUDIENCE)
-    actor = await token_actor(idp_api.db, signer, bearer, providers_of(jwks_file))
+    async with idp_api.db.session(write=False) as session:
+        actor = await token_actor(session, signer, bearer, providers_of(jwks_file))
     assert isinstance(actor, StaffActor) and actor.staff_id == staff_id
     # This server's own tokens still work beside the provider's.
     _, own = await idp_api.staff("admin")

@@ -124,24 +124,35 @@ _REFUSALS = {
 }
 
 
-async def authenticate_key(database: Database, raw: str) -> PartnerActor:
+@dataclass(frozen=True)
+class KeyUse:
+    """A key that authenticated: who it acts for, and whether its use is due to be
+    recorded (`record_key_use`, after the request's own transaction)."""
+
+    actor: PartnerActor
+    key_id: int
+    prefix: str
+    record_due: bool
+
+
+async def authenticate_key(session: AsyncSession, raw: str) -> KeyUse:
     """The partner app behind a raw key, else Unauthenticated.
 
     An unknown prefix and a wrong secret get the same message; why a genuine key
     is refused (revoked, expired, app archived) is said only once the secret
     matched. Nothing is cached: a revocation holds from the next request on.
+    The lookup runs in the caller's session (the request's own transaction).
     """
     prefix = prefix_of(raw)
     row = None
     if prefix is not None:
-        async with database.transaction(write=False) as session:
-            row = (
-                await session.execute(
-                    select(ApiKey, PartnerApp)
-                    .join(PartnerApp, col(PartnerApp.id) == col(ApiKey.partner_app_id))
-                    .where(col(ApiKey.prefix) == prefix)
-                )
-            ).first()
+        row = (
+            await session.execute(
+                select(ApiKey, PartnerApp)
+                .join(PartnerApp, col(PartnerApp.id) == col(ApiKey.partner_app_id))
+                .where(col(ApiKey.prefix) == prefix)
+            )
+        ).first()
     stored = row[0].secret_hash if row is not None else _DUMMY_HASH
     matches = hmac.compare_digest(hash_key(raw if prefix else ""), stored)
     if row is None or not matches:
@@ -151,33 +162,41 @@ async def authenticate_key(database: Database, raw: str) -> PartnerActor:
     status = key_status(key, app, now)
     if status is not KeyStatus.ACTIVE:
         raise Unauthenticated(_REFUSALS[status])
-    await _touch(database, key, now)
     assert key.id is not None and app.id is not None
-    return PartnerActor(
-        partner_id=app.id, key_id=key.id, name=app.name, scopes=scopes_of(key)
+    return KeyUse(
+        actor=PartnerActor(
+            partner_id=app.id, key_id=key.id, name=app.name, scopes=scopes_of(key)
+        ),
+        key_id=key.id,
+        prefix=key.prefix,
+        record_due=key.last_used_at is None or key.last_used_at <= now - TOUCH_INTERVAL,
     )
 
 
-async def _touch(database: Database, key: ApiKey, now: datetime) -> None:
+async def record_key_use(database: Database, use: KeyUse) -> None:
     """Record that the key was used, at most once per TOUCH_INTERVAL, in its own
-    short transaction; bookkeeping never fails the request."""
-    cutoff = now - TOUCH_INTERVAL
-    if key.last_used_at is not None and key.last_used_at > cutoff:
+    short transaction; bookkeeping never fails the request.
+
+    Its own transaction, after the request's: a query's transaction is rolled
+    back, and on SQLite a read must not take the write lock for bookkeeping."""
+    if not use.record_due:
         return
+    now = utcnow()
+    cutoff = now - TOUCH_INTERVAL
     last_used = col(ApiKey.last_used_at)
     try:
         async with database.transaction() as session:
             # The condition again: of concurrent requests, one writes, the rest skip.
             await session.execute(
                 update(ApiKey)
-                .where(col(ApiKey.id) == key.id)
+                .where(col(ApiKey.id) == use.key_id)
                 .where(or_(last_used.is_(None), last_used <= cutoff))
                 .values(last_used_at=now)
             )
     except Exception:
         # A busy or failing database must not turn a valid key into an error.
         logger.warning(
-            "could not record the use of API key %s", key.prefix, exc_info=True
+            "could not record the use of API key %s", use.prefix, exc_info=True
         )
 
 
