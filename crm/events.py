@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import CTE, bindparam, func, insert, select
@@ -93,24 +94,52 @@ async def record_many(
     if not events:
         return
     now = utcnow()
-    await session.execute(
-        insert(AUDIT), [_audit_row(actor, now, e, e["entity_id"]) for e in events]
-    )
-    await session.execute(
-        insert(OUTBOX),
-        [
+    audits = [_audit_row(actor, now, e, e["entity_id"]) for e in events]
+    outboxes = [
+        {
+            "occurred_at": now,
+            "topic": e["action"],
+            "payload": {
+                "entity": e["entity_type"],
+                "id": e["entity_id"],
+                "actor": actor.ref,
+                **jsonable(e.get("payload") or {}),
+            },
+        }
+        for e in events
+    ]
+    if len(events) == 1 and (await session.connection()).dialect.name == "postgresql":
+        # One change, one round trip: both rows in one statement.
+        params = {f"audit_{name}": value for name, value in audits[0].items()}
+        params.update({f"outbox_{name}": value for name, value in outboxes[0].items()})
+        await session.execute(_pair_statement(), params)
+        return
+    await session.execute(insert(AUDIT), audits)
+    await session.execute(insert(OUTBOX), outboxes)
+
+
+@lru_cache(maxsize=1)
+def _pair_statement() -> Any:
+    """PostgreSQL: the audit row and the outbox row of one change, one statement."""
+    audit = (
+        insert(AUDIT)
+        .values(
             {
-                "occurred_at": now,
-                "topic": e["action"],
-                "payload": {
-                    "entity": e["entity_type"],
-                    "id": e["entity_id"],
-                    "actor": actor.ref,
-                    **jsonable(e.get("payload") or {}),
-                },
+                name: bindparam(f"audit_{name}", type_=AUDIT.c[name].type)
+                for name in (*_AUDITED, "entity_id")
             }
-            for e in events
-        ],
+        )
+        .cte("audit_row")
+    )
+    return (
+        insert(OUTBOX)
+        .values(
+            {
+                name: bindparam(f"outbox_{name}", type_=OUTBOX.c[name].type)
+                for name in ("occurred_at", "topic", "payload")
+            }
+        )
+        .add_cte(audit)
     )
 
 
