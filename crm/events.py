@@ -44,6 +44,16 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxEvent.__table__  # type: ignore[attr-defined]
+# The audit columns a change sets (its entity_id comes with the row).
+_AUDITED = (
+    "occurred_at",
+    "actor_kind",
+    "actor_ref",
+    "actor_label",
+    "action",
+    "entity_type",
+    "changes",
+)
 
 
 def _audit_row(
@@ -141,17 +151,6 @@ def _pair_statement() -> Any:
         )
         .add_cte(audit)
     )
-
-
-_AUDITED = (
-    "occurred_at",
-    "actor_kind",
-    "actor_ref",
-    "actor_label",
-    "action",
-    "entity_type",
-    "changes",
-)
 
 
 def following(row: CTE) -> list[CTE]:
