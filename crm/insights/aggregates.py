@@ -11,15 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Float,
     Integer,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -30,8 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement as Element
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import col
 
+from crm.columns import UTCDateTime
 from crm.corrections.models import ProfileCorrection
 from crm.customers.models import Customer
 from crm.insights.models import StrategicValueOverride
@@ -47,6 +50,9 @@ CONTACT_KINDS = (InteractionKind.SUPPORT.value, InteractionKind.OTHER.value)
 class EpochSeconds(Element[float]):
     """Seconds since 1970 of a UTC timestamp column, as a float."""
 
+    # The wrapped column is part of the cache key: without it the statements
+    # holding this element were not cacheable at all (compiled on every run).
+    _traverse_internals = [("value", InternalTraversal.dp_clauseelement)]
     inherit_cache = True
     type = Float()
 
@@ -70,6 +76,7 @@ def _epoch_pg(element: EpochSeconds, compiler: Any, **kw: Any) -> str:
 class MoneyFloat(Element[float]):
     """A money column as a float in currency units (SQLite keeps 1/10,000ths)."""
 
+    _traverse_internals = [("value", InternalTraversal.dp_clauseelement)]
     inherit_cache = True
     type = Float()
 
@@ -133,28 +140,49 @@ COLUMNS = (
 )
 
 
-def _rate(rates: Mapping[str, Decimal]) -> ColumnElement[float]:
+Rates = tuple[tuple[str, float], ...]  # (currency, factor), hashable
+
+
+def _rate(rates: Rates) -> ColumnElement[float]:
     """The factor into the reporting currency. `rates` holds every currency that
     counts, the reporting one at 1; an amount in any other currency has no factor
     (NULL): it is left out of every sum, never counted 1:1."""
     currency = col(Interaction.currency)
     return case(
         (currency.is_(None), literal(1.0, Float)),
-        *(
-            (currency == code, literal(float(rate), Float))
-            for code, rate in rates.items()
-        ),
+        *((currency == code, literal(rate, Float)) for code, rate in rates),
         else_=null(),
     )
 
 
-def aggregate_statement(
-    window: Window,
-    rates: Mapping[str, Decimal],
-    withdrawn: ColumnElement[bool] | None,
-    customer_ids: Sequence[int] | None = None,
-) -> Any:
-    """The per-customer aggregates of the active (not archived) customers."""
+def rate_table(rates: Mapping[str, Decimal]) -> Rates:
+    return tuple((code, float(rate)) for code, rate in rates.items())
+
+
+def aggregate_params(
+    window: Window, customer_ids: Sequence[int] | None = None
+) -> dict[str, Any]:
+    """The values of the statement's parameters: the window, and the customers."""
+    params: dict[str, Any] = {
+        "as_of": window.as_of,
+        "year_start": window.year_start,
+        "rfm_start": window.rfm_start,
+    }
+    if customer_ids is not None:
+        params["customer_ids"] = list(customer_ids)
+    return params
+
+
+@lru_cache(maxsize=32)
+def aggregate_statement(rates: Rates, *, by_ids: bool) -> Any:
+    """The per-customer aggregates of the active (not archived) customers, of the
+    `customer_ids` parameter's only when `by_ids`; see `aggregate_params`.
+
+    Built once per rate table: the instants and the customers are parameters, so
+    an update of one customer neither builds nor compiles a statement."""
+    from crm.consent.rules import profiling_withdrawn
+
+    as_of = bindparam("as_of", type_=UTCDateTime())
     kind = col(Interaction.kind)
     occurred = col(Interaction.occurred_at)
     purchase = kind == InteractionKind.PURCHASE.value
@@ -163,8 +191,9 @@ def aggregate_statement(
     amount = func.coalesce(MoneyFloat(col(Interaction.amount)), 0.0) * rate
     signed = case((purchase, amount), (refund, -amount), else_=0.0)
     cost = func.coalesce(MoneyFloat(col(Interaction.cost_to_serve)), 0.0) * rate
-    recent = occurred >= window.year_start
-    in_window = occurred >= window.rfm_start
+    recent = occurred >= bindparam("year_start", type_=UTCDateTime())
+    rfm_start = bindparam("rfm_start", type_=UTCDateTime())
+    in_window = occurred >= rfm_start
     rating = col(Interaction.rating)
     survey = col(Interaction.survey)
     nps = and_(rating.is_not(None), or_(survey.is_(None), survey == NPS))
@@ -182,8 +211,8 @@ def aggregate_statement(
         select(func.count())
         .where(
             col(ProfileCorrection.customer_id) == col(Customer.id),
-            col(ProfileCorrection.requested_at) >= window.rfm_start,
-            col(ProfileCorrection.requested_at) <= window.as_of,
+            col(ProfileCorrection.requested_at) >= rfm_start,
+            col(ProfileCorrection.requested_at) <= as_of,
         )
         .correlate(Customer)
         .scalar_subquery()
@@ -226,14 +255,12 @@ def aggregate_statement(
             func.coalesce(func.max(col(StrategicValueOverride.value)), 0)
             .cast(Integer)
             .label("strategic_override"),
-            (withdrawn if withdrawn is not None else literal(False, Boolean)).label(
-                "withdrawn"
-            ),
+            profiling_withdrawn(customer_id).label("withdrawn"),
         )
         .select_from(Customer)
         .outerjoin(
             Interaction,
-            and_(col(Interaction.customer_id) == customer_id, occurred <= window.as_of),
+            and_(col(Interaction.customer_id) == customer_id, occurred <= as_of),
         )
         .outerjoin(
             StrategicValueOverride,
@@ -243,8 +270,8 @@ def aggregate_statement(
         .group_by(customer_id)
         .order_by(customer_id)
     )
-    if customer_ids is not None:
-        stmt = stmt.where(customer_id.in_(list(customer_ids)))
+    if by_ids:
+        stmt = stmt.where(customer_id.in_(bindparam("customer_ids", expanding=True)))
     return stmt
 
 
@@ -252,13 +279,11 @@ async def fetch_aggregates(
     session: AsyncSession,
     window: Window,
     rates: Mapping[str, Decimal],
-    withdrawn: ColumnElement[bool] | None,
     customer_ids: Sequence[int] | None = None,
 ) -> dict[str, np.ndarray]:
     """The aggregates as numpy columns (NaN where a customer has no such time)."""
-    result = await session.execute(
-        aggregate_statement(window, rates, withdrawn, customer_ids)
-    )
+    stmt = aggregate_statement(rate_table(rates), by_ids=customer_ids is not None)
+    result = await session.execute(stmt, aggregate_params(window, customer_ids))
     rows = result.all()
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in COLUMNS]
     data = dict(zip(COLUMNS, columns, strict=True))

@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.actors import Actor
 from crm.columns import utcnow
-from crm.customers.models import Customer
 from crm.db import Database
 from crm.insights import aggregates, scoring, store
 from crm.insights.config import load_settings, settings_snapshot
@@ -52,12 +52,6 @@ class RefreshReport:
     @property
     def seconds(self) -> float:
         return sum(self.stage_seconds.values())
-
-
-def _withdrawn() -> ColumnElement[bool] | None:
-    from crm.consent.rules import profiling_withdrawn
-
-    return profiling_withdrawn(col(Customer.id))
 
 
 def _rates(settings: InsightSettings) -> dict[str, Decimal]:
@@ -127,7 +121,7 @@ async def refresh_in_session(
 
     settings = await load_settings(session)
     agg = await aggregates.fetch_aggregates(
-        session, _window(settings, computed_at), _rates(settings), _withdrawn()
+        session, _window(settings, computed_at), _rates(settings)
     )
     lap("aggregates")
     inputs = scoring.inputs_of(agg, computed_at.timestamp())
@@ -190,22 +184,53 @@ async def _last_fit(session: AsyncSession) -> InsightModelFit | None:
     )
 
 
-async def update_customers(session: AsyncSession, customer_ids: list[int]) -> None:
-    """Recompute a few customers' measures with the last fit, in the caller's
-    transaction: no refit, rank-based scores from the last refresh's cut points.
+FIT_COLUMNS = (
+    "id",
+    "bgnbd",
+    "bgnbd_log_likelihood",
+    "gamma_gamma",
+    "gamma_gamma_log_likelihood",
+    "cut_points",
+)
 
-    Nothing happens before the first full refresh (there is nothing to update).
-    """
-    fit_row = await _last_fit(session)
-    if fit_row is None or not customer_ids:
-        return
-    settings = await load_settings(session)
+
+@lru_cache(maxsize=1)
+def _model_statement() -> Select[Any]:
+    """The last fit, with the settings row when there is one: one statement."""
+    fits = InsightModelFit.__table__  # type: ignore[attr-defined]
+    settings = InsightSettings.__table__  # type: ignore[attr-defined]
+    last = (
+        select(*(fits.c[name] for name in FIT_COLUMNS))
+        .order_by(fits.c.id.desc())
+        .limit(1)
+        .subquery("last_fit")
+    )
+    return select(
+        last, *(c.label(f"settings_{c.name}") for c in settings.columns)
+    ).select_from(last.outerjoin(settings, settings.c.id == 1))
+
+
+async def _model(session: AsyncSession) -> tuple[Any, InsightSettings] | None:
+    """The last fit (a row) and the settings, or None before the first refresh."""
+    row = (await session.execute(_model_statement())).first()
+    if row is None:
+        return None
+    found = row._mapping
+    if found["settings_id"] is None:
+        return row, InsightSettings(id=1)
+    names = InsightSettings.__table__.columns.keys()  # type: ignore[attr-defined]
+    return row, InsightSettings(**{name: found[f"settings_{name}"] for name in names})
+
+
+async def _scored_rows(
+    session: AsyncSession, fit_row: Any, settings: InsightSettings, ids: list[int]
+) -> list[dict[str, Any]]:
     now = utcnow()
     agg = await aggregates.fetch_aggregates(
-        session, _window(settings, now), _rates(settings), _withdrawn(), customer_ids
+        session, _window(settings, now), _rates(settings), ids
     )
     if agg["customer_id"].size == 0:
-        return
+        return []
     inputs = scoring.inputs_of(agg, now.timestamp())
     fit = scoring.Fit.restore(
         fit_row.bgnbd,
@@ -215,7 +240,23 @@ async def update_customers(session: AsyncSession, customer_ids: list[int]) -> No
         fit_row.cut_points or {},
     )
     results = scoring.score(agg, inputs, fit, settings, fresh=False)
-    rows = store.row_dicts(results, now, fit_row.id)
+    return store.row_dicts(results, now, fit_row.id)
+
+
+async def update_customers(session: AsyncSession, customer_ids: list[int]) -> None:
+    """Recompute a few customers' measures with the last fit, in the caller's
+    transaction: no refit, rank-based scores from the last refresh's cut points.
+
+    Nothing happens before the first full refresh (there is nothing to update).
+    Set-based: one read of the fit and settings, one aggregate statement (built
+    once, compiled once) over the customers, one upsert of their rows.
+    """
+    if not customer_ids:
+        return
+    model = await _model(session)
+    if model is None:
+        return
+    rows = await _scored_rows(session, *model, customer_ids)
     dialect = (await session.connection()).dialect.name
     await store.upsert_rows(session, rows, dialect)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -154,18 +155,22 @@ def row_dicts(
     return rows
 
 
+@lru_cache(maxsize=8)
+def _upsert_statement(dialect: str, names: tuple[str, ...]) -> Any:
+    """INSERT .. ON CONFLICT (customer_id) DO UPDATE of `names`, built once."""
+    table = CustomerInsight.__table__  # type: ignore[attr-defined]
+    stmt = upsert_insert(dialect)(table)
+    updated = {name: stmt.excluded[name] for name in names if name != "customer_id"}
+    return stmt.on_conflict_do_update(index_elements=["customer_id"], set_=updated)
+
+
 async def upsert_rows(
     session: AsyncSession, rows: list[dict[str, Any]], dialect: str
 ) -> None:
     """Insert or replace customer_insight rows (executemany)."""
     if not rows:
         return
-    table = CustomerInsight.__table__  # type: ignore[attr-defined]
-    stmt = upsert_insert(dialect)(table)
-    updated = {name: stmt.excluded[name] for name in rows[0] if name != "customer_id"}
-    await session.execute(
-        stmt.on_conflict_do_update(index_elements=["customer_id"], set_=updated), rows
-    )
+    await session.execute(_upsert_statement(dialect, tuple(rows[0])), rows)
 
 
 async def write_results(

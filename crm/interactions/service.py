@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -19,6 +19,7 @@ from crm.actors import Actor, StaffActor
 from crm.columns import utcnow
 from crm.customers.models import Customer
 from crm.customers.policies import customer_scope
+from crm.db import upsert_insert
 from crm.errors import Conflict, FieldError, NotFound, ValidationFailed
 from crm.filtering import compile_where
 from crm.insights.refresh import on_interactions_changed
@@ -236,59 +237,160 @@ class LogResult:
 async def log_interaction(
     session: AsyncSession, actor: Actor, customer_id: int, data: Mapping[str, Any]
 ) -> LogResult:
-    """Record a touchpoint; an `external_ref` seen before returns the first record."""
+    """Record a touchpoint; an `external_ref` seen before returns the first record.
+
+    The happy path is one INSERT .. SELECT: it writes the row only if the customer
+    is open to the actor and the reference is new (on PostgreSQL with its audit and
+    outbox events, in the same statement). When it writes nothing, the checks run
+    one by one to say why, in the order they always had. It refuses before writing
+    anything, so a caller needs no savepoint to undo a refusal.
+    """
     policies.can_write(actor)
     fields = clean_fields(data)
-    customer = await _open_customer(session, actor, customer_id)
-    ref = fields.get("external_ref")
-    if ref is not None:
-        existing = await session.scalar(
-            select(Interaction).where(Interaction.external_ref == ref)
-        )
-        if existing is not None:
-            if existing.customer_id != customer.id:
-                raise ValidationFailed(
-                    [
-                        FieldError(
-                            "external_ref",
-                            "DUPLICATE",
-                            "Another customer's interaction has this externalRef.",
-                        )
-                    ]
-                )
-            return LogResult(existing, created=False)
-    fields.setdefault("occurred_at", utcnow())
+    scope = customer_scope(actor)
+    now = utcnow()
+    fields.setdefault("occurred_at", now)
     fields["visibility"] = fields.get("visibility") or Visibility.INTERNAL.value
     interaction = Interaction(
         customer_id=customer_id,
         source=source_of(actor).value,
         recorded_by=actor.ref,
         recorded_by_staff_id=actor.staff_id if isinstance(actor, StaffActor) else None,
+        created_at=now,
+        updated_at=now,
+        version=1,
         **fields,
     )
-    check_consistency(interaction)
-    session.add(interaction)
+    ref = fields.get("external_ref")
     try:
-        await session.flush()
+        check_consistency(interaction)
+    except ValidationFailed:
+        # An unknown or archived customer, or a reference seen before, answers first.
+        existing = await _logged_before(session, actor, customer_id, ref)
+        if existing is not None:
+            return LogResult(existing, created=False)
+        raise
+    after = snapshot(interaction)
+    try:
+        new_id = await _insert(session, actor, scope, interaction, after)
     except IntegrityError:
         raise Conflict(
             "The same externalRef was logged at the same time; retry."
         ) from None
-    assert interaction.id is not None
-    await events.record(
-        session,
-        actor,
-        action="interaction.logged",
-        entity_type="Interaction",
-        entity_id=interaction.id,
-        changes=events.diff(
-            {}, {k: v for k, v in snapshot(interaction).items() if v is not None}
-        ),
-        payload={"customer_id": customer.id, "kind": interaction.kind},
-    )
-    if moves_insights(snapshot(interaction)):
+    if new_id is None:
+        existing = await _logged_before(session, actor, customer_id, ref)
+        if existing is not None:
+            return LogResult(existing, created=False)
+        raise Conflict("The same externalRef was logged at the same time; retry.")
+    interaction.id = new_id
+    if moves_insights(after):
         await on_interactions_changed(session, [customer_id])
     return LogResult(interaction, created=True)
+
+
+async def _logged_before(
+    session: AsyncSession, actor: Actor, customer_id: int, ref: str | None
+) -> Interaction | None:
+    """The checks of a log that wrote nothing: the customer must be open to the
+    actor, and a reference seen before is the first record, of this customer only."""
+    await _open_customer(session, actor, customer_id)
+    if ref is None:
+        return None
+    existing = await session.scalar(
+        select(Interaction).where(col(Interaction.external_ref) == ref)
+    )
+    if existing is not None and existing.customer_id != customer_id:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "external_ref",
+                    "DUPLICATE",
+                    "Another customer's interaction has this externalRef.",
+                )
+            ]
+        )
+    return existing
+
+
+INTERACTION = Interaction.__table__  # type: ignore[attr-defined]
+_INSERTED = tuple(c.name for c in INTERACTION.columns if c.name != "id")
+# Built statements of `_insert` by dialect and customer scope (see `_scope_key`).
+_INSERTS: dict[Hashable, Any] = {}
+
+
+def _scope_key(scope: ColumnElement[bool]) -> Hashable | None:
+    """What identifies a scope's SQL and values; None when it cannot be cached.
+
+    The bound values are part of it, so that a statement built for one actor's
+    scope is only ever reused for a scope that says exactly the same."""
+    key = scope._generate_cache_key()
+    if key is None:
+        return None
+    try:
+        found = (key.key, tuple(b.effective_value for b in key.bindparams))
+        hash(found)
+    except TypeError:
+        return None
+    return found
+
+
+def _insert_statement(dialect: str, scope: ColumnElement[bool]) -> Any:
+    """INSERT .. SELECT of one interaction, written only if its customer is open to
+    the actor and its reference is new, returning the new id (on PostgreSQL with
+    its events); parameters are the row's columns and the events'. Built once per
+    dialect and scope: a request neither builds nor compiles it."""
+    memo = _scope_key(scope)
+    if memo is not None and (dialect, memo) in _INSERTS:
+        return _INSERTS[dialect, memo]
+    values = (
+        select(*(bindparam(name, type_=INTERACTION.c[name].type) for name in _INSERTED))
+        .select_from(Customer)
+        .where(
+            col(Customer.id) == bindparam("customer_id"),
+            col(Customer.archived_at).is_(None),
+            scope,
+        )
+    )
+    row = (
+        upsert_insert(dialect)(INTERACTION)
+        .from_select(list(_INSERTED), values)
+        .on_conflict_do_nothing(index_elements=["external_ref"])
+        .returning(INTERACTION.c.id)
+    )
+    stmt: Any = row
+    if dialect == "postgresql":
+        written = row.cte("new_interaction")
+        stmt = select(written.c.id).add_cte(*events.following(written))
+    if memo is not None and len(_INSERTS) < 64:
+        _INSERTS[dialect, memo] = stmt
+    return stmt
+
+
+async def _insert(
+    session: AsyncSession,
+    actor: Actor,
+    scope: ColumnElement[bool],
+    interaction: Interaction,
+    after: dict[str, Any],
+) -> int | None:
+    """Insert the row if its customer is open to the actor and its reference is
+    new, with its events; the new id, or None when nothing was written."""
+    dialect = (await session.connection()).dialect.name
+    params = {name: getattr(interaction, name) for name in _INSERTED}
+    event: dict[str, Any] = {
+        "action": "interaction.logged",
+        "entity_type": "Interaction",
+        "changes": events.diff({}, {k: v for k, v in after.items() if v is not None}),
+        "payload": {"customer_id": interaction.customer_id, "kind": interaction.kind},
+    }
+    stmt = _insert_statement(dialect, scope)
+    if dialect == "postgresql":
+        params.update(events.following_params(actor, **event))
+        return await session.scalar(stmt, params)
+    new_id = await session.scalar(stmt, params)
+    if new_id is not None:
+        await events.record(session, actor, entity_id=new_id, **event)
+    return new_id
 
 
 async def update_interaction(

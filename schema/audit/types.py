@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from sqlalchemy import Row
 from strawberry.scalars import JSON
 
 from crm.actors import Actor
@@ -48,7 +50,8 @@ class AuditEvent(Node):
     changes: list[FieldChange]
 
     @classmethod
-    def from_model(cls, model: AuditModel, actor: Actor) -> AuditEvent:
+    def from_model(cls, model: AuditModel | Row[Any], actor: Actor) -> AuditEvent:
+        """From the model or a row of its columns (crm.audit.service.first_pages)."""
         return cls(
             id=global_id("AuditEvent", model.id),
             occurred_at=model.occurred_at,

@@ -11,8 +11,8 @@ from strawberry.scalars import JSON
 from crm.audit import service as audit_service
 from crm.customers.models import Customer as CustomerModel
 from crm.interactions import service as interaction_service
-from crm.pagination import count
 from crm.permissions import Permission
+from schema.audit import loaders as audit_loaders
 from schema.audit.types import AuditEvent
 from schema.consent.customer_fields import CustomerConsentFields
 from schema.context import Info
@@ -144,19 +144,26 @@ class Customer(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AuditEvent]:
         assert self.model_.id is not None
-        session = info.context.session
-        page, stmt = await audit_service.trail(
-            session,
-            info.context.actor,
-            entity_type="Customer",
-            entity_id=self.model_.id,
-            page=page_args(first, after, None, None),
-        )
+        customer_id = self.model_.id
         actor = info.context.actor
+        page = page_args(first, after, None, None)
+
+        async def total() -> int:
+            return await audit_loaders.counts(info, "Customer").load(customer_id)
+
+        if page.after is None:
+            loader = audit_loaders.first_pages(info, "Customer", page.size)
+            result = await loader.load(customer_id)
+        else:
+            result = await audit_service.trail(
+                info.context.session,
+                actor,
+                entity_type="Customer",
+                entity_id=customer_id,
+                page=page,
+            )
         return connection(
-            page,
-            lambda event: AuditEvent.from_model(event, actor),
-            lambda: count(session, stmt),
+            result, lambda event: AuditEvent.from_model(event, actor), total
         )
 
     @classmethod

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from crm.errors import ValidationFailed
 from crm.interactions import service
 from crm.permissions import Permission
 from schema.context import Info
-from schema.errors import UserError, attempt, in_savepoint
+from schema.errors import UserError, attempt, in_savepoint, user_errors
 from schema.interactions.inputs import (
     InteractionIdInput,
     InteractionLogInput,
@@ -54,14 +55,16 @@ class InteractionMutations:
         ctx = info.context
         customer_id = pk_of(input.customer_id, "Customer", field="input.customerId")
         data = provided(input, exclude=("customer_id",))
-        return await attempt(
-            ctx.session,
-            lambda: service.log_interaction(ctx.session, ctx.actor, customer_id, data),
-            lambda result: InteractionLogPayload(
-                interaction=Interaction.from_model(result.interaction),
-                created=result.created,
-            ),
-            InteractionLogPayload,
+        # No savepoint: log_interaction refuses before it writes anything.
+        try:
+            result = await service.log_interaction(
+                ctx.session, ctx.actor, customer_id, data
+            )
+        except ValidationFailed as exc:
+            return InteractionLogPayload(errors=user_errors(exc))
+        return InteractionLogPayload(
+            interaction=Interaction.from_model(result.interaction),
+            created=result.created,
         )
 
     @strawberry.mutation(
