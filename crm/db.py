@@ -163,6 +163,10 @@ class SerialSession(AsyncSession):
         super().__init__(*args, **kwargs)
         self._turn = asyncio.Lock()
 
+    async def in_turn(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run `call` (which uses this session's connection) in its turn."""
+        return await self._in_turn(call, *args, **kwargs)
+
     async def _in_turn(self, call: Any, *args: Any, **kwargs: Any) -> Any:
         async def run() -> Any:
             async with self._turn:

@@ -12,6 +12,7 @@ another ID or cursor runs the statement built for the first one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,8 @@ from schema.relay import node_not_found
 from schema.scalars import plain
 from schema.selfservice.access import note_customer_reads
 
+logger = logging.getLogger("mutual.planner")
+
 CURSOR = "planned_cursor"
 PK = "planned_pk"
 PKS = "planned_pks"
@@ -58,7 +61,61 @@ def _plan(info: Info) -> Plan:
 
 
 async def _run(info: Info, statement: Select[Any], params: dict[str, Any]) -> Any:
-    return (await info.context.session.execute(statement, params)).first()
+    """The statement's one row (or None). On PostgreSQL a cached statement runs
+    on the operation's own connection and transaction through the driver, as
+    SQL compiled once: a read that needs no ORM skips the ORM's per-statement
+    work. Any trouble there is left to the session, which reports it as usual."""
+    context = info.context
+    session = context.session
+    if context.database.dialect == "postgresql" and hasattr(session, "in_turn"):
+        compiled = _compiled(statement, context.database.read_engine.dialect)
+        if compiled is not None:
+            sql, names, processors, defaults = compiled
+            values = {**defaults, **params}
+            args = [
+                processors[name](values[name]) if name in processors else values[name]
+                for name in names
+            ]
+
+            async def fetch() -> Any:
+                connection = await session.connection()
+                raw = await connection.get_raw_connection()
+                return await raw.driver_connection.fetchrow(sql, *args)  # type: ignore[union-attr]
+
+            try:
+                return await session.in_turn(fetch)
+            except Exception:
+                logger.debug(
+                    "planned statement falls back to the session", exc_info=True
+                )
+    return (await session.execute(statement, params)).first()
+
+
+_COMPILED: dict[int, tuple[Select[Any], Any]] = {}
+
+
+def _compiled(statement: Select[Any], dialect: Any) -> Any:
+    """(SQL, parameter names in order, bind processors, default values) of a
+    cached statement, compiled once; None where it takes expanding parameters."""
+    found = _COMPILED.get(id(statement))
+    if found is not None and found[0] is statement:
+        return found[1]
+    compiled = statement.compile(dialect=dialect)
+    if any(bind.expanding for bind in compiled.binds.values()):
+        result = None
+    else:
+        defaults = {name: bind.effective_value for name, bind in compiled.binds.items()}
+        processors = dict(compiled._bind_processors)
+        result = (
+            compiled.string,
+            tuple(compiled.positiontup or ()),
+            processors,
+            defaults,
+        )
+    if len(_COMPILED) > 2048:
+        _COMPILED.clear()
+    _COMPILED[id(statement)] = (statement, result)
+    return result
 
 
 async def customers(
