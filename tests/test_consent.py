@@ -131,12 +131,16 @@ async def test_grant_then_withdraw_applies_at_once_and_only_appends_to_the_ledge
     async with api.db.transaction(write=False) as session:
         audits = (
             await session.scalars(
-                select(AuditEvent).where(AuditEvent.action == "consent.changed")
+                select(AuditEvent)
+                .where(AuditEvent.action == "consent.changed")
+                .order_by(AuditEvent.id)  # type: ignore[arg-type]
             )
         ).all()
         outbox = (
             await session.scalars(
-                select(OutboxEvent).where(OutboxEvent.topic == "consent.changed")
+                select(OutboxEvent)
+                .where(OutboxEvent.topic == "consent.changed")
+                .order_by(OutboxEvent.id)  # type: ignore[arg-type]
             )
         ).all()
     assert [(a.entity_type, a.entity_id) for a in audits] == [("Customer", me)] * 2

@@ -131,28 +131,37 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         for job in jobs:
             wanted.setdefault(job.type_.name, set()).add(job.pk)
         sources = await load_sources(self.context_value, wanted)
-        for job in jobs:
+        # Every row's fields at once, as graphql-core runs a list's items: their
+        # DataLoaders then batch across the rows (one statement per loader).
+        outcomes = await asyncio.gather(
+            *(self._run_job(job, sources) for job in jobs), return_exceptions=True
+        )
+        for job, outcome in zip(jobs, outcomes, strict=True):
             if isinstance(holder["value"], _Raise):
                 break  # the planned field itself fails: nothing else is reported
             if self.collected_errors.has_nulled_position(job.path):
                 continue
-            source = sources[job.type_.name].get(job.pk)
-            try:
-                if source is None:
-                    raise RuntimeError(f"{job.type_.name} {job.pk} vanished")
-                resolved = self.execute_fields(
-                    job.type_, source, job.path, job.fields, None
-                )
-                if isinstance(resolved, Awaitable):
-                    resolved = await resolved
-            except Exception as exc:
-                self._null_up(exc, job)
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, Exception):
+                    raise outcome
+                self._null_up(outcome, job)
                 continue
-            for key, value in resolved.items():
+            for key, value in outcome.items():
                 job.value[key] = value
         if isinstance(holder["value"], _Raise):
             raise holder["value"].error
         return holder["value"]
+
+    async def _run_job(
+        self, job: _Job, sources: dict[str, dict[int, Any]]
+    ) -> dict[str, Any]:
+        source = sources[job.type_.name].get(job.pk)
+        if source is None:
+            raise RuntimeError(f"{job.type_.name} {job.pk} vanished")
+        resolved = self.execute_fields(job.type_, source, job.path, job.fields, None)
+        if isinstance(resolved, Awaitable):
+            resolved = await resolved
+        return resolved  # type: ignore[no-any-return]
 
     def _null_up(self, exc: Exception, job: _Job) -> None:
         """A non-null field failed: null the nearest position that may be null

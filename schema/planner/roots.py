@@ -62,9 +62,10 @@ def _plan(info: Info) -> Plan:
 
 async def _run(info: Info, statement: Select[Any], params: dict[str, Any]) -> Any:
     """The statement's one row (or None). On PostgreSQL a cached statement runs
-    on the operation's own connection and transaction through the driver, as
-    SQL compiled once: a read that needs no ORM skips the ORM's per-statement
-    work. Any trouble there is left to the session, which reports it as usual."""
+    on the operation's own connection and transaction as SQL compiled once: a
+    read that needs no ORM skips the ORM's per-statement work (engine events
+    still see it). Any trouble there is left to the session, which reports it
+    as usual."""
     context = info.context
     session = context.session
     if context.database.dialect == "postgresql" and hasattr(session, "in_turn"):
@@ -79,8 +80,8 @@ async def _run(info: Info, statement: Select[Any], params: dict[str, Any]) -> An
 
             async def fetch() -> Any:
                 connection = await session.connection()
-                raw = await connection.get_raw_connection()
-                return await raw.driver_connection.fetchrow(sql, *args)  # type: ignore[union-attr]
+                result = await connection.exec_driver_sql(sql, tuple(args))
+                return result.first()
 
             try:
                 return await session.in_turn(fetch)
