@@ -64,32 +64,38 @@ async def _run(info: Info, statement: Select[Any], params: dict[str, Any]) -> An
     """The statement's one row (or None). On PostgreSQL a cached statement runs
     on the operation's own connection and transaction as SQL compiled once: a
     read that needs no ORM skips the ORM's per-statement work (engine events
-    still see it). Any trouble there is left to the session, which reports it
-    as usual."""
+    still see it)."""
     context = info.context
     session = context.session
     if context.database.dialect == "postgresql" and hasattr(session, "in_turn"):
         compiled = _compiled(statement, context.database.read_engine.dialect)
-        if compiled is not None:
-            sql, names, processors, defaults = compiled
-            values = {**defaults, **params}
-            args = [
-                processors[name](values[name]) if name in processors else values[name]
-                for name in names
-            ]
+        args = _arguments(compiled, params) if compiled is not None else None
+        if args is not None:
+            sql = compiled[0]
 
             async def fetch() -> Any:
                 connection = await session.connection()
-                result = await connection.exec_driver_sql(sql, tuple(args))
-                return result.first()
+                return (await connection.exec_driver_sql(sql, args)).first()
 
-            try:
-                return await session.in_turn(fetch)
-            except Exception:
-                logger.debug(
-                    "planned statement falls back to the session", exc_info=True
-                )
+            # Errors of the statement itself are SQLAlchemy's, as from the session.
+            return await session.in_turn(fetch)
     return (await session.execute(statement, params)).first()
+
+
+def _arguments(compiled: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The positional arguments of a compiled statement, or None where a value
+    is one its column type refuses (out of range...): the session then reports
+    that as it does anywhere (BAD_USER_INPUT)."""
+    _, names, processors, defaults = compiled
+    values = {**defaults, **params}
+    try:
+        return tuple(
+            processors[name](values[name]) if name in processors else values[name]
+            for name in names
+        )
+    except Exception:
+        logger.debug("planned read left to the session", exc_info=True)
+        return None
 
 
 _COMPILED: dict[int, tuple[Select[Any], Any]] = {}
