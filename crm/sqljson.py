@@ -190,12 +190,12 @@ class JsonSql:
         if not self.pg:
             return func.mutual_iso(column)
         utc = column.op("AT TIME ZONE")(literal_column("'UTC'"))
-        whole = func.to_char(utc, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"))
-        fraction = case(
-            (func.date_trunc(literal_column("'second'"), column) == column, ""),
-            else_=func.to_char(utc, literal_column("'.US'")),
+        text = func.to_char(utc, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS.US'"))
+        # One to_char; whole seconds drop their fraction, as isoformat() does.
+        whole = func.replace(
+            text, literal_column("'.000000'"), literal_column("''"), type_=Text
         )
-        return whole + fraction + literal_column("'+00:00'")
+        return whole + literal_column("'+00:00'")
 
     def number(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
         """A float column as a JSON number that decodes to a float (1.0, not 1)."""
