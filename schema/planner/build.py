@@ -8,7 +8,7 @@ field rights): the planner asks the same functions the resolvers ask.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from enum import Enum
@@ -163,54 +163,58 @@ def money(plan: Plan, selected: Selected, amount: Json, currency: Json) -> Json:
     )
 
 
-def customer_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
-    """A firm Customer object over the row columns `c`."""
-    pairs: list[tuple[str, Json]] = []
-    for field in plan.selection.fields(plan.selection.object_type("Customer"), nodes):
-        scalar = CUSTOMER_SCALARS.get(field.name)
-        if scalar is not None:
-            pairs.append((field.key, scalar(plan, c)))
-        elif field.name == "__typename":
-            pairs.append((field.key, plan.typename("Customer")))
-        elif field.name == "interactions":
-            try:
-                pairs.append((field.key, customer_interactions(plan, field, c)))
-            except Unplannable:
-                pairs.append((field.key, plan.defer("Customer", c.id)))
-        else:
-            pairs.append((field.key, plan.defer("Customer", c.id)))
-    return plan.json.obj(pairs)
+@dataclass(frozen=True)
+class ObjectType:
+    """How the planner builds one object type over a row's columns: its plain
+    fields (`scalars`), the fields that need more (`fields`: nested objects and
+    connections, field rights), and, for every other field or one of these that
+    it cannot plan, the resolvers (schema/planner/sources.py), where the type has
+    a source; otherwise the root is left to them."""
 
+    name: str
+    scalars: Mapping[str, Callable[[Plan, Columns], Json]]
+    fields: Mapping[str, Callable[[Plan, Selected, Columns], Json]] = dataclass_field(
+        default_factory=dict
+    )
+    pk: Callable[[Columns], Json] = lambda c: c.id
 
-def interaction_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
-    """A firm Interaction object over the row columns `c`; body and cost follow
-    crm.interactions.policies."""
-    pairs: list[tuple[str, Json]] = []
-    for field in plan.selection.fields(
-        plan.selection.object_type("Interaction"), nodes
-    ):
-        scalar = INTERACTION_SCALARS.get(field.name)
-        if scalar is not None:
-            pairs.append((field.key, scalar(plan, c)))
-        elif field.name == "__typename":
-            pairs.append((field.key, plan.typename("Interaction")))
-        elif field.name == "amount":
-            pairs.append((field.key, money(plan, field, c.amount, c.currency)))
-        elif field.name == "costToServe":
-            if interaction_policies.can_read_costs(plan.actor):
-                value = money(plan, field, c.cost_to_serve, c.currency)
+    def __call__(self, plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
+        pairs: list[tuple[str, Json]] = []
+        object_type = plan.selection.object_type(self.name)
+        for selected in plan.selection.fields(object_type, nodes):
+            name = selected.name
+            scalar = self.scalars.get(name)
+            if scalar is not None:
+                value = scalar(plan, c)
+            elif name == "__typename":
+                value = plan.typename(self.name)
             else:
-                value = null()
-            pairs.append((field.key, value))
-        elif field.name == "body":
-            hidden = interaction_policies.hidden_body_visibilities(plan.actor)
-            body: Json = c.body
-            if hidden:
-                body = case((c.visibility.in_(sorted(hidden)), null()), else_=c.body)
-            pairs.append((field.key, body))
-        else:
-            pairs.append((field.key, plan.defer("Interaction", c.id)))
-    return plan.json.obj(pairs)
+                try:
+                    build = self.fields.get(name)
+                    if build is None:
+                        raise Unplannable(f"{self.name}.{name}")
+                    value = build(plan, selected, c)
+                except Unplannable:
+                    value = plan.defer(self.name, self.pk(c))
+            pairs.append((selected.key, value))
+        return plan.json.obj(pairs)
+
+
+def _amount(plan: Plan, selected: Selected, c: Columns) -> Json:
+    return money(plan, selected, c.amount, c.currency)
+
+
+def _cost_to_serve(plan: Plan, selected: Selected, c: Columns) -> Json:
+    if not interaction_policies.can_read_costs(plan.actor):
+        return null()
+    return money(plan, selected, c.cost_to_serve, c.currency)
+
+
+def _body(plan: Plan, selected: Selected, c: Columns) -> Json:
+    hidden = interaction_policies.hidden_body_visibilities(plan.actor)
+    if not hidden:
+        return c.body  # type: ignore[no-any-return]
+    return case((c.visibility.in_(sorted(hidden)), null()), else_=c.body)
 
 
 def customer_interactions(plan: Plan, field: Selected, customer: Columns) -> Json:
@@ -242,6 +246,19 @@ def customer_interactions(plan: Plan, field: Selected, customer: Columns) -> Jso
             customer.id.table,
         )
     )
+
+
+customer_object = ObjectType(
+    "Customer", CUSTOMER_SCALARS, {"interactions": customer_interactions}
+)
+"""A firm Customer object over the row columns `c`."""
+
+interaction_object = ObjectType(
+    "Interaction",
+    INTERACTION_SCALARS,
+    {"amount": _amount, "costToServe": _cost_to_serve, "body": _body},
+)
+"""A firm Interaction; body and cost follow crm.interactions.policies."""
 
 
 def connection(
@@ -470,63 +487,37 @@ MY_INTERACTION_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
 }
 
 
-def my_profile_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
-    """MyProfile: the customer's own record as they see it."""
-    pairs: list[tuple[str, Json]] = []
-    for field in plan.selection.fields(plan.selection.object_type("MyProfile"), nodes):
-        scalar = MY_PROFILE_SCALARS.get(field.name)
-        if scalar is not None:
-            pairs.append((field.key, scalar(plan, c)))
-        elif field.name == "__typename":
-            pairs.append((field.key, plan.typename("MyProfile")))
-        else:
-            raise Unplannable(f"MyProfile.{field.name}")
-    return plan.json.obj(pairs)
+my_profile_object = ObjectType("MyProfile", MY_PROFILE_SCALARS)
+"""MyProfile: the customer's own record as they see it."""
+
+my_interaction_object = ObjectType(
+    "MyInteraction", MY_INTERACTION_SCALARS, {"amount": _amount}
+)
+"""MyInteraction: an interaction shared with the customer."""
 
 
-def my_interaction_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
-    """MyInteraction: an interaction shared with the customer."""
-    pairs: list[tuple[str, Json]] = []
-    type_ = plan.selection.object_type("MyInteraction")
-    for field in plan.selection.fields(type_, nodes):
-        scalar = MY_INTERACTION_SCALARS.get(field.name)
-        if scalar is not None:
-            pairs.append((field.key, scalar(plan, c)))
-        elif field.name == "__typename":
-            pairs.append((field.key, plan.typename("MyInteraction")))
-        elif field.name == "amount":
-            pairs.append((field.key, money(plan, field, c.amount, c.currency)))
-        else:
-            pairs.append((field.key, plan.defer("MyInteraction", c.id)))
-    return plan.json.obj(pairs)
+def _my_profile(plan: Plan, selected: Selected, _: Columns) -> Json:
+    rows = me_service.my_profile_query(plan.actor).subquery()
+    document = select(my_profile_object(plan, selected.nodes, rows.c))
+    return plan.json.nested(document.select_from(rows).scalar_subquery())
 
 
 def me_object(plan: Plan, nodes: Sequence[Any]) -> tuple[Json, list[str]]:
     """Me: the profile and shared interactions planned, the rest deferred. Also
     the response keys of `profile`, which the resolvers must answer when the
     customer's record is gone (their NOT_FOUND)."""
-    pairs: list[tuple[str, Json]] = []
-    profile_keys = []
-    for field in plan.selection.fields(plan.selection.object_type("Me"), nodes):
-        if field.name == "profile":
-            rows = me_service.my_profile_query(plan.actor).subquery()
-            document = select(my_profile_object(plan, field.nodes, rows.c))
-            value = plan.json.nested(document.select_from(rows).scalar_subquery())
-            pairs.append((field.key, value))
-            profile_keys.append(field.key)
-        elif field.name == "interactions":
-            try:
-                pairs.append((field.key, _my_interactions(plan, field)))
-            except Unplannable:
-                pairs.append((field.key, plan.defer("Me", literal_column("0"))))
-        elif field.name == "__typename":
-            pairs.append((field.key, plan.typename("Me")))
-        else:
-            pairs.append((field.key, plan.defer("Me", literal_column("0"))))
-    return plan.json.obj(pairs), profile_keys
+    me = ObjectType(
+        "Me",
+        {},
+        {"profile": _my_profile, "interactions": _my_interactions},
+        pk=lambda _: literal_column("0"),
+    )
+    selected = plan.selection.fields(plan.selection.object_type("Me"), nodes)
+    profile_keys = [field.key for field in selected if field.name == "profile"]
+    return me(plan, nodes, None), profile_keys
 
 
-def _my_interactions(plan: Plan, field: Selected) -> Json:
+def _my_interactions(plan: Plan, field: Selected, _: Columns) -> Json:
     try:
         args = plan.selection.arguments(field)
         page = page_args(args["first"], args["after"], args["last"], args["before"])
@@ -566,26 +557,6 @@ SEGMENT_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
 }
 
 
-def segment_object(plan: Plan, nodes: Sequence[Any], c: Columns) -> Json:
-    """A Segment with its members planned; rule, history, satisfaction and
-    explain resolve the ordinary way."""
-    pairs: list[tuple[str, Json]] = []
-    for field in plan.selection.fields(plan.selection.object_type("Segment"), nodes):
-        scalar = SEGMENT_SCALARS.get(field.name)
-        if scalar is not None:
-            pairs.append((field.key, scalar(plan, c)))
-        elif field.name == "__typename":
-            pairs.append((field.key, plan.typename("Segment")))
-        elif field.name == "members":
-            try:
-                pairs.append((field.key, _segment_members(plan, field, c)))
-            except Unplannable:
-                pairs.append((field.key, plan.defer("Segment", c.id)))
-        else:
-            pairs.append((field.key, plan.defer("Segment", c.id)))
-    return plan.json.obj(pairs)
-
-
 def _segment_members(plan: Plan, field: Selected, segment: Columns) -> Json:
     try:
         args = plan.selection.arguments(field)
@@ -606,3 +577,8 @@ def _segment_members(plan: Plan, field: Selected, segment: Columns) -> Json:
             segment.id.table,
         )
     )
+
+
+segment_object = ObjectType("Segment", SEGMENT_SCALARS, {"members": _segment_members})
+"""A Segment with its members planned; rule, history, satisfaction and explain
+resolve the ordinary way."""

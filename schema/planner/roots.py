@@ -13,7 +13,7 @@ another ID or cursor runs the statement built for the first one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,34 +133,55 @@ async def customers(
     order_by: Any,
     search: str | None,
 ) -> Planned | None:
-    """Query.customers."""
-    if not info.context.planner:
-        return None
-    session, actor = info.context.session, info.context.actor
-    if search is not None:
-        # A search reads its typo candidates from the data: planned anew each time.
-        cached: Cached | None = None
-    else:
-        shape = Shape.of(info, "customers", bound=("after", "before"))
-        cached = PLANS.get(shape)
-    if cached is None:
-        stmt, keys = await customer_service.customer_list(
-            session,
-            actor,
+    """Query.customers (and the reads it notes in the customers' access logs)."""
+
+    async def listed() -> tuple[Select[Any], list[SortKey]]:
+        return await customer_service.customer_list(
+            info.context.session,
+            info.context.actor,
             where=plain(where) if where is not None else None,
             search=search,
             order=CustomerOrderField(order_by.field) if order_by else None,
             descending=bool(order_by and order_by.direction is OrderDirection.DESC),
         )
-        cached = _connection(info, stmt, keys, page, customer_object)
-        if search is None:
+
+    # A search reads its typo candidates from the data: planned anew each time.
+    found = await _list_root(
+        info, "customers", page, listed, customer_object, ids=True, cache=not search
+    )
+    if found is None:
+        return None
+    row, cached = found
+    note_customer_reads(info, orjson.loads(row[1]))
+    return _planned(row[0], cached)
+
+
+async def _list_root(
+    info: Info,
+    root: str,
+    page: PageRequest,
+    listed: Callable[[], Awaitable[tuple[Select[Any], list[SortKey]]]],
+    node: Any,
+    *,
+    ids: bool = False,
+    cache: bool = True,
+) -> tuple[Any, Cached] | None:
+    """The row of a planned list root (its document, and with `ids` the listed
+    rows' primary keys), planned once per shape; None leaves it to the
+    resolvers."""
+    if not info.context.planner:
+        return None
+    shape = Shape.of(info, root, bound=("after", "before"))
+    cached = PLANS.get(shape) if cache else None
+    if cached is None:
+        stmt, keys = await listed()
+        cached = _connection(info, stmt, keys, page, node, ids=ids)
+        if cache:
             PLANS.put(shape, cached)
     if cached.statement is None:
         return None
     params = cursor_parameters(cached.keys, page, CURSOR)
-    row = await _run(info, cached.statement, params)
-    note_customer_reads(info, orjson.loads(row[1]))
-    return _planned(row[0], cached)
+    return await _run(info, cached.statement, params), cached
 
 
 def _planned(document: str, cached: Cached) -> Planned:
@@ -174,24 +195,17 @@ async def interactions(
     info: Info, *, page: PageRequest, where: Any, order: Any, descending: bool
 ) -> Planned | None:
     """Query.interactions."""
-    if not info.context.planner:
-        return None
-    shape = Shape.of(info, "interactions", bound=("after", "before"))
-    cached = PLANS.get(shape)
-    if cached is None:
-        stmt, keys = interaction_service.interaction_list(
+
+    async def listed() -> tuple[Select[Any], list[SortKey]]:
+        return interaction_service.interaction_list(
             info.context.actor,
             where=plain(where) if where is not None else None,
             order=order,
             descending=descending,
         )
-        built = _connection(info, stmt, keys, page, interaction_object, ids=False)
-        cached = PLANS.put(shape, built)
-    if cached.statement is None:
-        return None
-    params = cursor_parameters(cached.keys, page, CURSOR)
-    row = await _run(info, cached.statement, params)
-    return _planned(row[0], cached)
+
+    found = await _list_root(info, "interactions", page, listed, interaction_object)
+    return None if found is None else _planned(found[0][0], found[1])
 
 
 def _connection(
@@ -437,24 +451,17 @@ async def segments(
     info: Info, *, page: PageRequest, where: Any, order_by: Any
 ) -> Planned | None:
     """Query.segments."""
-    if not info.context.planner:
-        return None
-    shape = Shape.of(info, "segments", bound=("after", "before"))
-    cached = PLANS.get(shape)
-    if cached is None:
-        stmt, keys = segment_service.segment_list(
+
+    async def listed() -> tuple[Select[Any], list[SortKey]]:
+        return segment_service.segment_list(
             info.context.actor,
             where=plain(where) if where is not None else None,
             order=SegmentOrderField(order_by.field) if order_by else None,
             descending=bool(order_by and order_by.direction is OrderDirection.DESC),
         )
-        built = _connection(info, stmt, keys, page, segment_object, ids=False)
-        cached = PLANS.put(shape, built)
-    if cached.statement is None:
-        return None
-    params = cursor_parameters(cached.keys, page, CURSOR)
-    row = await _run(info, cached.statement, params)
-    return _planned(row[0], cached)
+
+    found = await _list_root(info, "segments", page, listed, segment_object)
+    return None if found is None else _planned(found[0][0], found[1])
 
 
 async def segment(info: Info, pk: int) -> Planned | None:
