@@ -217,35 +217,49 @@ def _body(plan: Plan, selected: Selected, c: Columns) -> Json:
     return case((c.visibility.in_(sorted(hidden)), null()), else_=c.body)
 
 
+Listed = tuple[Select[Any], list[SortKey]]
+
+
+def nested_list(
+    plan: Plan,
+    field: Selected,
+    listed: Callable[[dict[str, Any]], Listed],
+    node: Callable[[Plan, Sequence[Any], Columns], Json],
+    parent: Columns | None,
+) -> Json:
+    """A connection field below a planned row: `listed(arguments)` gives the list
+    the resolver would page (from crm), correlated to the `parent` row's columns.
+    Arguments the resolvers refuse (once per row, with that row's path) leave the
+    field to them."""
+    try:
+        args = plan.selection.arguments(field)
+        page = page_args(args["first"], args["after"], args["last"], args["before"])
+        stmt, keys = listed(args)
+    except DomainError as exc:
+        raise Unplannable(str(exc)) from exc
+    assert field.definition is not None
+    connection_type = get_named_type(field.definition.type)
+    table = parent.id.table if parent is not None else None
+    return plan.json.nested(
+        connection(plan, field.nodes, connection_type, stmt, keys, page, node, table)
+    )
+
+
 def customer_interactions(plan: Plan, field: Selected, customer: Columns) -> Json:
     """Customer.interactions: one correlated connection per customer row."""
     from schema.interactions.types import interaction_order_args
 
-    try:
-        args = plan.selection.arguments(field)
-        page = page_args(args["first"], args["after"], args["last"], args["before"])
-        where = plain(args["where"]) if args["where"] is not None else None
+    def listed(args: dict[str, Any]) -> Listed:
         order, descending = interaction_order_args(args["order_by"])
         stmt, keys = interaction_service.interaction_list(
-            plan.actor, where=where, order=order, descending=descending
+            plan.actor,
+            where=plain(args["where"]) if args["where"] is not None else None,
+            order=order,
+            descending=descending,
         )
-    except DomainError as exc:
-        # The resolvers report it once per customer row, with that row's path.
-        raise Unplannable(str(exc)) from exc
-    stmt = stmt.where(col(InteractionModel.customer_id) == customer.id)
-    interaction = plan.selection.object_type("InteractionConnection")
-    return plan.json.nested(
-        connection(
-            plan,
-            field.nodes,
-            interaction,
-            stmt,
-            keys,
-            page,
-            interaction_object,
-            customer.id.table,
-        )
-    )
+        return stmt.where(col(InteractionModel.customer_id) == customer.id), keys
+
+    return nested_list(plan, field, listed, interaction_object, customer)
 
 
 customer_object = ObjectType(
@@ -518,26 +532,11 @@ def me_object(plan: Plan, nodes: Sequence[Any]) -> tuple[Json, list[str]]:
 
 
 def _my_interactions(plan: Plan, field: Selected, _: Columns) -> Json:
-    try:
-        args = plan.selection.arguments(field)
-        page = page_args(args["first"], args["after"], args["last"], args["before"])
+    def listed(args: dict[str, Any]) -> Listed:
         where = plain(args["where"]) if args["where"] is not None else None
-        stmt, keys = me_service.my_interaction_list(plan.actor, where=where)
-    except DomainError as exc:
-        raise Unplannable(str(exc)) from exc
-    connection_type = plan.selection.object_type("MyInteractionConnection")
-    return plan.json.nested(
-        connection(
-            plan,
-            field.nodes,
-            connection_type,
-            stmt,
-            keys,
-            page,
-            my_interaction_object,
-            None,
-        )
-    )
+        return me_service.my_interaction_list(plan.actor, where=where)
+
+    return nested_list(plan, field, listed, my_interaction_object, None)
 
 
 SEGMENT_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
@@ -558,25 +557,10 @@ SEGMENT_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
 
 
 def _segment_members(plan: Plan, field: Selected, segment: Columns) -> Json:
-    try:
-        args = plan.selection.arguments(field)
-        page = page_args(args["first"], args["after"], args["last"], args["before"])
-        stmt, keys = segment_reads.member_list(plan.actor, segment.id)
-    except DomainError as exc:
-        raise Unplannable(str(exc)) from exc
-    connection_type = get_named_type(field.definition.type)  # type: ignore[union-attr]
-    return plan.json.nested(
-        connection(
-            plan,
-            field.nodes,
-            connection_type,
-            stmt,
-            keys,
-            page,
-            customer_object,
-            segment.id.table,
-        )
-    )
+    def listed(args: dict[str, Any]) -> Listed:
+        return segment_reads.member_list(plan.actor, segment.id)
+
+    return nested_list(plan, field, listed, customer_object, segment)
 
 
 segment_object = ObjectType("Segment", SEGMENT_SCALARS, {"members": _segment_members})
