@@ -341,8 +341,17 @@ def connection_select(
         p.c[f"_k{i}"].asc() if down else p.c[f"_k{i}"].desc()
         for i, down in enumerate(nearest_first)
     ]
-    total = func.row_number().over(order_by=backwards_order).label("_back")
-    middle = select(p, position, total)
+    back = func.row_number().over(order_by=backwards_order).label("_back")
+    fields = plan.selection.fields(type_, nodes)
+    page_info = plan.selection.object_type("PageInfo")
+    ends = {
+        item.name
+        for field in fields
+        if field.name == "pageInfo"
+        for item in plan.selection.fields(page_info, field.nodes)
+    } & {"startCursor", "endCursor"}
+    # The second window only where a page's last cursor is asked for.
+    middle = select(p, position, back) if ends else select(p, position)
     json = plan.json
     if not json.pg:
         # SQLite aggregates rows in the order they come.
@@ -350,7 +359,6 @@ def connection_select(
     q = middle.subquery()
     size = page.size
     n = q.c._n
-    rows = n + q.c._back - 1
     listed = n <= size
     output = [n.desc() if reverse else n.asc()]
     if in_sql:
@@ -358,13 +366,15 @@ def connection_select(
     else:
         # Python finishes these cursors (crm.sqljson.encode_raw_cursors).
         cursor = json.raw_cursor([(q.c[f"_k{i}"], k.kind) for i, k in enumerate(keys)])
-    last_listed = func.min(rows, size) if not json.pg else func.least(rows, size)
+    if ends:
+        rows = n + q.c._back - 1
+        last_listed = func.min(rows, size) if not json.pg else func.least(rows, size)
     more = func.coalesce(func.max(n), 0) > size
     pairs: list[tuple[str, Json]] = []
     # Whether the document aggregates the page's rows; if not, it must not read
     # them (one row out even when the page is empty).
     reads_rows = with_ids
-    for field in plan.selection.fields(type_, nodes):
+    for field in fields:
         name = field.name
         reads_rows = reads_rows or name in ("edges", "nodes")
         if name == "edges":
