@@ -27,6 +27,11 @@ def scoped(stmt: Select[Any], actor: Actor) -> Select[Any]:
     return stmt.where(customer_scope(actor))
 
 
+def can_see_owner(actor: Actor) -> bool:
+    """Whether Customer.owner shows the staff member (else it reads as null)."""
+    return actor.can(Permission.STAFF_READ)
+
+
 def can_write(actor: Actor) -> None:
     require(actor, Permission.CUSTOMERS_WRITE)
 

@@ -9,9 +9,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from crm.audit import service as audit_service
+from crm.customers import policies as customer_policies
 from crm.customers.models import Customer as CustomerModel
 from crm.interactions import service as interaction_service
-from crm.permissions import Permission
 from schema.audit import loaders as audit_loaders
 from schema.audit.types import AuditEvent
 from schema.consent.customer_fields import CustomerConsentFields
@@ -83,8 +83,8 @@ class Customer(
         "right to read staff)."
     )
     async def owner(self, info: Info) -> StaffMember | None:
-        if self.model_.owner_id is None or not info.context.actor.can(
-            Permission.STAFF_READ
+        if self.model_.owner_id is None or not customer_policies.can_see_owner(
+            info.context.actor
         ):
             return None
         member = await info.context.loaders.staff.load(self.model_.owner_id)

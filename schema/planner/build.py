@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlmodel import col
 
 from crm.actors import Actor
+from crm.customers import policies as customer_policies
 from crm.customers.models import LifecycleStage
 from crm.errors import DomainError
 from crm.interactions import policies as interaction_policies
@@ -47,9 +48,11 @@ from crm.interactions.models import Interaction as InteractionModel
 from crm.interactions.models import Visibility as VisibilityValue
 from crm.me import service as me_service
 from crm.pagination import PageRequest, SortKey, keyset_window
+from crm.permissions import StaffRole
 from crm.segments import reads as segment_reads
 from crm.segments.models import SegmentKind
 from crm.sqljson import JsonSql
+from crm.staff.models import StaffMember as StaffModel
 from schema.planner.executor import DEFERRED
 from schema.planner.selection import Selected, Selection, Unplannable
 from schema.planner.sources import deferrable
@@ -262,8 +265,37 @@ def customer_interactions(plan: Plan, field: Selected, customer: Columns) -> Jso
     return nested_list(plan, field, listed, interaction_object, customer)
 
 
+STAFF_SCALARS: dict[str, Callable[[Plan, Columns], Json]] = {
+    "id": lambda plan, c: plan.json.global_id("StaffMember", c.id),
+    "email": _column("email"),
+    "displayName": _column("display_name"),
+    "role": _enum("role", StaffRole),
+    "createdAt": _time("created_at"),
+    "active": lambda plan, c: plan.json.boolean(c.archived_at.is_(None)),
+}
+
+staff_object = ObjectType("StaffMember", STAFF_SCALARS)
+"""A staff member as other types show it."""
+
+
+def _owner(plan: Plan, field: Selected, customer: Columns) -> Json:
+    """Customer.owner: null without the right to read staff."""
+    if not customer_policies.can_see_owner(plan.actor):
+        return null()
+    rows = (
+        select(StaffModel)
+        .where(col(StaffModel.id) == customer.owner_id)
+        .correlate(customer.id.table)
+        .subquery()
+    )
+    document = select(staff_object(plan, field.nodes, rows.c)).select_from(rows)
+    return plan.json.nested(document.scalar_subquery())
+
+
 customer_object = ObjectType(
-    "Customer", CUSTOMER_SCALARS, {"interactions": customer_interactions}
+    "Customer",
+    CUSTOMER_SCALARS,
+    {"interactions": customer_interactions, "owner": _owner},
 )
 """A firm Customer object over the row columns `c`."""
 
