@@ -11,11 +11,9 @@ at which the two JSON bodies part.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
-import warnings
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -47,9 +45,6 @@ from tests.planner_corpus import (
 )
 
 SECRET = "test-secret-key-for-the-suite-only"
-# An answer that is an internal error on one path is asked again, up to this many
-# times: internal errors come and go today (see `_settle`), a planner bug does not.
-RETRIES = 4
 BASE_URL = "http://mutual.test"
 CALLERS = [
     *ROLES,
@@ -143,39 +138,13 @@ async def equivalence(database: Database) -> AsyncIterator[Equivalence]:
 
 
 async def _send(client: httpx.AsyncClient, op: Op, token: str) -> httpx.Response:
-    """One request; returns once every task it started has ended too, so that no
-    request can reach into the next one's connection (see `_settle`)."""
-    before = asyncio.all_tasks()
-    response = await client.post(
+    return await client.post(
         "/graphql",
         content=op.body(),
         headers={
             "Content-Type": "application/json",
             "Authorization": f"Bearer {token}",
         },
-    )
-    await _settle(asyncio.all_tasks() - before, op)
-    return response
-
-
-# Operations whose request left resolver tasks running after its response.
-LEFT_RUNNING: Counter[str] = Counter()
-
-
-async def _settle(tasks: set[asyncio.Task[Any]], op: Op) -> None:
-    """Wait for tasks a request left behind. graphql-core answers as soon as an
-    error nulls a parent, while sibling resolvers may still be running on the
-    operation's session; they then use a connection the operation has given back
-    (a product bug, reported with this test). Waiting keeps each answer a function
-    of its own request only."""
-    if tasks:
-        LEFT_RUNNING[op.name.split("#")[0]] += 1
-        await asyncio.wait(tasks, timeout=2)
-
-
-def _internal(response: httpx.Response) -> bool:
-    return response.status_code >= 500 or b'"INTERNAL_SERVER_ERROR"' in (
-        response.content
     )
 
 
@@ -212,8 +181,6 @@ def _explain(op: Op, caller: str, off: httpx.Response, on: httpx.Response) -> st
 @dataclass
 class Outcome:
     differences: list[str] = field(default_factory=list)
-    # Answers alike only after a retry (an internal error that came and went).
-    unstable: list[str] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
 
 
@@ -225,19 +192,11 @@ async def compare(equivalence: Equivalence) -> Outcome:
     for op in equivalence.corpus:
         for caller in CALLERS:
             token = equivalence.tokens[caller]
-            tries = 0
-            while True:
-                tries += 1
-                off = await _send(equivalence.reference, op, token)
-                on = await _send(equivalence.planned, op, token)
-                same = off.status_code == on.status_code and off.content == on.content
-                if same or tries > RETRIES or not (_internal(off) or _internal(on)):
-                    break
-            if not same:
+            off = await _send(equivalence.reference, op, token)
+            on = await _send(equivalence.planned, op, token)
+            if off.status_code != on.status_code or off.content != on.content:
                 outcome.differences.append(_explain(op, caller, off, on))
                 continue
-            if tries > 1:
-                outcome.unstable.append(f"{op.name} as {caller}")
             body = json.loads(off.content) if off.content else {}
             outcome.counts[caller]["errors" if body.get("errors") else "data"] += 1
     return outcome
@@ -246,7 +205,6 @@ async def compare(equivalence: Equivalence) -> Outcome:
 async def test_planned_responses_are_byte_identical(
     equivalence: Equivalence,
 ) -> None:
-    LEFT_RUNNING.clear()
     started, cpu = time.perf_counter(), time.process_time()
     outcome = await compare(equivalence)
     requests = len(equivalence.corpus) * len(CALLERS) * 2
@@ -258,19 +216,11 @@ async def test_planned_responses_are_byte_identical(
     )
     for caller, counts in outcome.counts.items():
         print(f"  {caller}: {dict(counts)}")
-    if LEFT_RUNNING:
-        print(f"  requests that left resolvers running: {dict(LEFT_RUNNING)}")
     differences = outcome.differences
     assert not differences, (
         f"{len(differences)} of {len(equivalence.corpus) * len(CALLERS)} "
         "answers differ between planner off and on:\n\n" + "\n\n".join(differences[:8])
     )
-    if outcome.unstable:
-        warnings.warn(
-            "the same on both paths only after a retry (an internal error that "
-            f"comes and goes): {outcome.unstable}",
-            stacklevel=1,
-        )
     # Both kinds of answer are compared for everyone: data, and refusals/errors.
     for caller, counts in outcome.counts.items():
         assert counts["errors"] >= 40, (caller, counts)
@@ -348,7 +298,6 @@ def selects(database: Database) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-@pytest.mark.xfail(strict=False, reason="planner not merged in this branch")
 async def test_the_planner_answers_a_nested_page_with_one_select(
     equivalence: Equivalence,
 ) -> None:
