@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -40,7 +39,7 @@ from bench.scenarios import (
     graphql_errors,
     non_empty,
 )
-from bench.server import HOST, _children, _cpu_seconds, free_port
+from bench.server import HOST, ServerProcess, free_port
 
 NAME = "postgraphile"
 LABEL = "PostGraphile"
@@ -129,7 +128,7 @@ def libpq_url(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class PeerServer:
+class PeerServer(ServerProcess):
     """One Node process running PostGraphile, on a free loopback port."""
 
     label = LABEL
@@ -193,34 +192,6 @@ class PeerServer:
         raise RuntimeError(
             f"The peer was not ready within {ready_within:.0f} s:\n" + self.log_tail()
         )
-
-    def log_tail(self, lines: int = 30) -> str:
-        self.log.flush()
-        text = Path(self.log.name).read_text(errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-    def cpu_seconds(self) -> float:
-        if self.process is None:
-            return 0.0
-        pid = self.process.pid
-        return _cpu_seconds(pid) + sum(_cpu_seconds(c) for c in _children(pid))
-
-    def stop(self) -> Path | None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # this one process, by its id
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if not self.log.closed:
-            self.log.close()
-            log = Path(self.log.name)
-            if log.exists() and log.stat().st_size == 0:
-                log.unlink()
-        log = Path(self.log.name)
-        return log if log.exists() else None
 
 
 # --- the peer's query texts ------------------------------------------------------

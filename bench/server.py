@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -47,7 +48,45 @@ def _cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-class Server:
+class ServerProcess:
+    """A server the bench runs as a child process: its log, its CPU, its stop.
+    Subclasses set `log` (a temporary file) and `process` when they spawn."""
+
+    log: Any
+    process: subprocess.Popen[bytes] | None
+
+    def log_tail(self, lines: int = 30) -> str:
+        self.log.flush()
+        text = Path(self.log.name).read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the server process and its workers."""
+        if self.process is None:
+            return 0.0
+        pid = self.process.pid
+        return _cpu_seconds(pid) + sum(_cpu_seconds(c) for c in _children(pid))
+
+    def stop(self) -> Path | None:
+        """Stop the server; the path of its log when it wrote anything."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # this one process, by its id
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if not self.log.closed:
+            self.log.close()
+            log = Path(self.log.name)
+            if log.exists() and log.stat().st_size == 0:
+                log.unlink()
+        log = Path(self.log.name)
+        return log if log.exists() else None
+
+
+class Server(ServerProcess):
     """`uvicorn api.asgi:app` as deployed: production settings, warnings only."""
 
     def __init__(
@@ -121,33 +160,3 @@ class Server:
         raise RuntimeError(
             f"The server was not ready within {ready_within:.0f} s:\n" + self.log_tail()
         )
-
-    def log_tail(self, lines: int = 30) -> str:
-        self.log.flush()
-        text = Path(self.log.name).read_text(errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-    def cpu_seconds(self) -> float:
-        """CPU used so far by the server process and its workers."""
-        if self.process is None:
-            return 0.0
-        pid = self.process.pid
-        return _cpu_seconds(pid) + sum(_cpu_seconds(c) for c in _children(pid))
-
-    def stop(self) -> Path | None:
-        """Stop the server; the path of its log when it wrote anything."""
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # this one process, by its id
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if not self.log.closed:
-            self.log.close()
-            log = Path(self.log.name)
-            if log.exists() and log.stat().st_size == 0:
-                log.unlink()
-        log = Path(self.log.name)
-        return log if log.exists() else None
