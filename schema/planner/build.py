@@ -8,7 +8,8 @@ field rights): the planner asks the same functions the resolvers ask.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from enum import Enum
@@ -32,6 +33,7 @@ from sqlmodel import col
 
 from crm.actors import Actor
 from crm.customers import policies as customer_policies
+from crm.customers import service as customer_service
 from crm.customers.models import LifecycleStage
 from crm.errors import DomainError
 from crm.interactions import policies as interaction_policies
@@ -60,6 +62,9 @@ from schema.relay import page_args
 from schema.scalars import plain
 
 Columns = Any  # a FromClause's `.c`: the row's columns by name
+# Nested objects and lists one statement may hold (below, the resolvers take over).
+MAX_DEPTH_PG = 8
+MAX_DEPTH_SQLITE = 3
 Json = ColumnElement[Any]
 
 
@@ -76,6 +81,21 @@ class Plan:
     # Where cursors come as key values for Python to encode (float keys): paths
     # of response keys, None standing for every item of a list.
     raw_cursors: list[tuple[str | None, ...]] = dataclass_field(default_factory=list)
+
+    # How many objects and lists deep the statement is at this point; SQLite's
+    # parser has a fixed stack, so deeper parts are left to the resolvers there.
+    depth: int = 0
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """Build one level deeper (a nested object or list), or Unplannable."""
+        if self.depth >= (MAX_DEPTH_PG if self.json.pg else MAX_DEPTH_SQLITE):
+            raise Unplannable("nested too deep for one statement")
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def defer(self, type_name: str, pk: Json) -> Json:
         """A field the resolvers complete on this row's object, or Unplannable
@@ -243,9 +263,11 @@ def nested_list(
     assert field.definition is not None
     connection_type = get_named_type(field.definition.type)
     table = parent.id.table if parent is not None else None
-    return plan.json.nested(
-        connection(plan, field.nodes, connection_type, stmt, keys, page, node, table)
-    )
+    with plan.nested():
+        built = connection(
+            plan, field.nodes, connection_type, stmt, keys, page, node, table
+        )
+    return plan.json.nested(built)
 
 
 def customer_interactions(plan: Plan, field: Selected, customer: Columns) -> Json:
@@ -288,8 +310,9 @@ def _owner(plan: Plan, field: Selected, customer: Columns) -> Json:
         .correlate(customer.id.table)
         .subquery()
     )
-    document = select(staff_object(plan, field.nodes, rows.c)).select_from(rows)
-    return plan.json.nested(document.scalar_subquery())
+    with plan.nested():
+        document = select(staff_object(plan, field.nodes, rows.c))
+    return plan.json.nested(document.select_from(rows).scalar_subquery())
 
 
 customer_object = ObjectType(
@@ -299,10 +322,31 @@ customer_object = ObjectType(
 )
 """A firm Customer object over the row columns `c`."""
 
+
+def _interaction_customer(plan: Plan, field: Selected, c: Columns) -> Json:
+    """Interaction.customer, read as the customer roots read customers; where
+    the caller may not see that customer the field is left to its resolver (its
+    NOT_FOUND, on that row's path)."""
+    try:
+        query = customer_service.customer_query(plan.actor, c.customer_id)
+    except DomainError as exc:
+        raise Unplannable(str(exc)) from exc
+    rows = query.correlate(c.id.table).subquery()
+    with plan.nested():
+        document = select(customer_object(plan, field.nodes, rows.c))
+    found = plan.json.nested(document.select_from(rows).scalar_subquery())
+    return func.coalesce(found, plan.defer("Interaction", c.id))
+
+
 interaction_object = ObjectType(
     "Interaction",
     INTERACTION_SCALARS,
-    {"amount": _amount, "costToServe": _cost_to_serve, "body": _body},
+    {
+        "amount": _amount,
+        "costToServe": _cost_to_serve,
+        "body": _body,
+        "customer": _interaction_customer,
+    },
 )
 """A firm Interaction; body and cost follow crm.interactions.policies."""
 
@@ -554,7 +598,8 @@ my_interaction_object = ObjectType(
 
 def _my_profile(plan: Plan, selected: Selected, _: Columns) -> Json:
     rows = me_service.my_profile_query(plan.actor).subquery()
-    document = select(my_profile_object(plan, selected.nodes, rows.c))
+    with plan.nested():
+        document = select(my_profile_object(plan, selected.nodes, rows.c))
     return plan.json.nested(document.select_from(rows).scalar_subquery())
 
 
