@@ -13,8 +13,6 @@ random calls, so the same seed asks both servers for the same rows.
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import base64
 import json
 import os
@@ -156,42 +154,15 @@ class PeerServer(ServerProcess):
     def command(self) -> list[str]:
         return [str(node_binary(self.directory)), "server.mjs"]
 
-    def spawn(self) -> subprocess.Popen[bytes]:
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=self.directory,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches us; we stop the peer
-        )
-        atexit.register(self.stop)
-        return self.process
-
     async def start(self, ready_within: float = 90.0) -> None:
         """Spawn Node and wait until the schema is built and /graphql answers."""
-        process = self.spawn()
-        deadline = time.monotonic() + ready_within
-        async with httpx.AsyncClient(trust_env=False, timeout=5.0) as client:
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"The peer exited with {process.returncode}:\n"
-                        + self.log_tail()
-                    )
-                try:
-                    response = await client.post(
-                        f"{self.url}/graphql", json={"query": "{ __typename }"}
-                    )
-                    if response.status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.3)
-        raise RuntimeError(
-            f"The peer was not ready within {ready_within:.0f} s:\n" + self.log_tail()
-        )
+
+        async def ready(client: httpx.AsyncClient) -> bool:
+            query = {"query": "{ __typename }"}
+            response = await client.post(f"{self.url}/graphql", json=query)
+            return response.status_code == 200
+
+        await self.run_until_ready(self.directory, ready, ready_within, "peer")
 
 
 # --- the peer's query texts ------------------------------------------------------

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,51 @@ class ServerProcess:
 
     log: Any
     process: subprocess.Popen[bytes] | None
+    env: dict[str, str]
+
+    @property
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def spawn(self, cwd: Path) -> subprocess.Popen[bytes]:
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=cwd,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the child
+        )
+        atexit.register(self.stop)
+        return self.process
+
+    async def run_until_ready(
+        self,
+        cwd: Path,
+        ready: Callable[[httpx.AsyncClient], Awaitable[bool]],
+        ready_within: float,
+        what: str,
+    ) -> None:
+        """Spawn `self.command` in `cwd` and wait until `ready` says so."""
+        process = self.spawn(cwd)
+        deadline = time.monotonic() + ready_within
+        async with httpx.AsyncClient(trust_env=False, timeout=5.0) as client:
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"The {what} exited with {process.returncode}:\n"
+                        + self.log_tail()
+                    )
+                try:
+                    if await ready(client):
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError(
+            f"The {what} was not ready within {ready_within:.0f} s:\n" + self.log_tail()
+        )
 
     def log_tail(self, lines: int = 30) -> str:
         self.log.flush()
@@ -126,37 +172,10 @@ class Server(ServerProcess):
             "--no-access-log",
         ]
 
-    def spawn(self) -> subprocess.Popen[bytes]:
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches us; we stop the server
-        )
-        atexit.register(self.stop)
-        return self.process
-
     async def start(self, ready_within: float = 60.0) -> None:
         """Spawn the server and wait until /readyz says the database is there."""
-        process = self.spawn()
-        deadline = time.monotonic() + ready_within
-        async with httpx.AsyncClient(trust_env=False, timeout=5.0) as client:
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"The server exited with {process.returncode}:\n"
-                        + self.log_tail()
-                    )
-                try:
-                    response = await client.get(f"{self.url}/readyz")
-                    if response.status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise RuntimeError(
-            f"The server was not ready within {ready_within:.0f} s:\n" + self.log_tail()
-        )
+
+        async def ready(client: httpx.AsyncClient) -> bool:
+            return (await client.get(f"{self.url}/readyz")).status_code == 200
+
+        await self.run_until_ready(ROOT, ready, ready_within, "server")
