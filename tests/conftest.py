@@ -120,15 +120,25 @@ def system_actor() -> SystemActor:
     return SystemActor(name="tests")
 
 
-@pytest.fixture(scope="session")
-def app(database: Database):  # type: ignore[no-untyped-def]
+TEST_SECRET = "test-secret-key-for-the-suite-only"
+
+
+def make_app(database: Database, *, planner: bool = True):  # type: ignore[no-untyped-def]
+    """The ASGI app the suite talks to, over `database`; `planner=False` resolves
+    every field on its own (the reference path)."""
     from api.app import create_app
     from api.settings import Settings
 
     settings = Settings(
-        secret_key="test-secret-key-for-the-suite-only", environment="development"
+        secret_key=TEST_SECRET, environment="development", planner=planner
     )
+    assert settings.planner is planner
     return create_app(settings, database=database)
+
+
+@pytest.fixture(scope="session")
+def app(database: Database):  # type: ignore[no-untyped-def]
+    return make_app(database)
 
 
 @pytest.fixture

@@ -24,12 +24,10 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from api.app import create_app
-from api.settings import Settings
 from crm.access.recorder import recorder_for
 from crm.db import Database
 from tests.client import Api
-from tests.conftest import wipe
+from tests.conftest import make_app, wipe
 from tests.planner_corpus import (
     CUSTOMER_ORDER_FIELDS,
     INTERACTION_ORDER_FIELDS,
@@ -44,7 +42,6 @@ from tests.planner_corpus import (
     short,
 )
 
-SECRET = "test-secret-key-for-the-suite-only"
 BASE_URL = "http://mutual.test"
 CALLERS = [
     *ROLES,
@@ -79,9 +76,7 @@ class Equivalence:
 
 
 def _app(database: Database, *, planner: bool) -> Any:
-    settings = Settings(secret_key=SECRET, environment="development", planner=planner)
-    assert settings.planner is planner
-    return create_app(settings, database=database)
+    return make_app(database, planner=planner)
 
 
 @pytest.fixture(scope="module")

@@ -23,19 +23,12 @@ from crm.db import Database
 from crm.interactions.models import Interaction
 from crm.staff import service as staff_service
 from tests.client import SYSTEM
+from tests.conftest import make_app
 
 
 @pytest.fixture(scope="module")
 def resolver_app(database: Database):  # type: ignore[no-untyped-def]
-    from api.app import create_app
-    from api.settings import Settings
-
-    settings = Settings(
-        secret_key="test-secret-key-for-the-suite-only",
-        environment="development",
-        planner=False,
-    )
-    return create_app(settings, database=database)
+    return make_app(database, planner=False)
 
 
 @pytest.fixture
